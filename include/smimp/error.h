@@ -53,7 +53,9 @@ enum smimp_err smimp_error_set(struct smimp_error *err, enum smimp_err code,
 			       const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prepends context to an existing message: "record 2: <old message>". */
+/* Prepends context to an existing message: "record 2: <old message>" and
+ * returns err->code. err must not be NULL (with NULL there is no code to
+ * keep and SMIMP_ERR_INTERNAL is returned). */
 enum smimp_err smimp_error_prefix(struct smimp_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -11,7 +11,7 @@
 
 #define REFERENCE_VECTORS SMIMP_SHARED_DIR "/spec/vectors.json"
 
-static json_t *vectors_load(const char *path)
+static inline json_t *vectors_load(const char *path)
 {
 	json_error_t jerr;
 	json_t *v = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
@@ -23,7 +23,7 @@ static json_t *vectors_load(const char *path)
 }
 
 /* The string at a dotted path such as "keys.alice.seed", or NULL. */
-static const char *vectors_str(const json_t *root, const char *path)
+static inline const char *vectors_str(const json_t *root, const char *path)
 {
 	char buf[256], *save = NULL, *part;
 	const json_t *v = root;
@@ -38,7 +38,7 @@ static const char *vectors_str(const json_t *root, const char *path)
 }
 
 /* Decodes the hex string at path into out[0..len); 0 on success. */
-static int vectors_hex(const json_t *root, const char *path, void *out,
+static inline int vectors_hex(const json_t *root, const char *path, void *out,
 		       size_t len)
 {
 	const char *s = vectors_str(root, path);
