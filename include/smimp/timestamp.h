@@ -13,7 +13,8 @@
  * 1970..9999) into seconds since the epoch. SMIMP_ERR_BAD_REQUEST otherwise. */
 enum smimp_err smimp_timestamp_parse(int64_t *out, const char *s, size_t len);
 
-/* Formats t into out (at least SMIMP_TIMESTAMP_LEN + 1 bytes). */
+/* Formats t into out (at least SMIMP_TIMESTAMP_LEN + 1 bytes); t is clamped
+ * to the range smimp_timestamp_parse accepts, so the text always parses. */
 void smimp_timestamp_format(char out[SMIMP_TIMESTAMP_LEN + 1], int64_t t);
 
 /* The current time, seconds since the epoch. */

@@ -1,10 +1,31 @@
-/* Canonical base64 on top of libsodium's constant-time codec, which already
- * refuses characters outside the alphabet and non-zero padding bits; the
- * length and padding rules are enforced here before it runs. */
+/* Canonical base64 on top of libsodium's constant-time codec, which refuses
+ * non-zero padding bits. The alphabet, length and padding rules are enforced
+ * here before it runs: libsodium 1.0.18 maps some bytes >= 0x80 to values,
+ * so two texts could otherwise decode to the same bytes. */
 #include <stdlib.h>
 #include <sodium.h>
 
 #include "smimp/b64.h"
+
+static int in_alphabet(const char *s, size_t len)
+{
+	size_t pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0) /* padding only at the end */
+			return 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return 0;
+	}
+	return pad <= 2;
+}
 
 size_t smimp_b64_max_decoded_len(size_t encoded_len)
 {
@@ -20,7 +41,7 @@ enum smimp_err smimp_b64_decode(uint8_t **out, size_t *out_len,
 
 	*out = NULL;
 	*out_len = 0;
-	if (s == NULL || len % 4 != 0)
+	if (s == NULL || len % 4 != 0 || !in_alphabet(s, len))
 		return SMIMP_ERR_BAD_REQUEST;
 	cap = smimp_b64_max_decoded_len(len);
 	if (len > 0 && s[len - 1] == '=')

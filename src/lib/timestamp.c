@@ -60,8 +60,15 @@ enum smimp_err smimp_timestamp_parse(int64_t *out, const char *s, size_t len)
 	return SMIMP_OK;
 }
 
+/* The range parse accepts: 1970-01-01 00:00:00 .. 9999-12-31 23:59:59. */
+#define TIMESTAMP_MAX INT64_C(253402300799)
+
 void smimp_timestamp_format(char out[SMIMP_TIMESTAMP_LEN + 1], int64_t t)
 {
+	if (t < 0)
+		t = 0;
+	if (t > TIMESTAMP_MAX)
+		t = TIMESTAMP_MAX;
 	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 	int64_t secs = t - days * 86400;
 	/* civil_from_days */
