@@ -3,11 +3,17 @@
 #ifndef SMIMP_KEY_H
 #define SMIMP_KEY_H
 
+#include <stddef.h>
+
 #include "smimp/error.h"
 #include "smimp/types.h"
 
 /* Initializes libsodium; call once before anything else. 0 on success. */
 int smimp_init(void);
+
+/* Fills buf with len bytes from the operating system's CSPRNG (tokens,
+ * nonces, passwords). */
+void smimp_random_bytes(void *buf, size_t len);
 
 void smimp_sign_keypair_generate(struct smimp_sign_keypair *kp);
 void smimp_sign_keypair_from_seed(struct smimp_sign_keypair *kp,

@@ -23,6 +23,11 @@ int smimp_init(void)
 	return sodium_init() < 0 ? -1 : 0;
 }
 
+void smimp_random_bytes(void *buf, size_t len)
+{
+	randombytes_buf(buf, len);
+}
+
 void smimp_sign_keypair_generate(struct smimp_sign_keypair *kp)
 {
 	crypto_sign_keypair(kp->pk.b, kp->sk.b);
