@@ -1,0 +1,167 @@
+/* The route table and the path rules of spec 4.3: {base}/version,
+ * {base}/{version}/{endpoint}/..., unsupported versions, unknown paths and
+ * wrong methods. Untrusted input: the raw path; it is only split and
+ * compared here, handlers decode their own segments. */
+#include <string.h>
+
+#include "api_info.h"
+#include "config.h"
+#include "routes.h"
+
+#define PROTOCOL_VERSION "0.1"
+#define MAX_SEGMENTS (2 + SMD_MAX_ARGS)
+
+struct route {
+	const char *name;        /* first segment after the version */
+	enum smd_method method;
+	unsigned min_args, max_args;
+	smd_handler fn;
+};
+
+static const struct route routes[] = {
+	{"server_information", SMD_GET, 0, 0, smd_api_server_information},
+};
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+/* The Allow header for a set of methods, bit (1 << enum smd_method). */
+static const char *const allow_header[8] = {
+	NULL, "GET", "POST", "GET, POST", "DELETE", "GET, DELETE",
+	"POST, DELETE", "GET, POST, DELETE",
+};
+
+size_t smd_route_names(const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NROUTES; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(out[j], routes[i].name) == 0;
+		if (!seen && n < max)
+			out[n++] = routes[i].name;
+	}
+	return n;
+}
+
+/* "digits.digits" */
+static bool is_version(const char *s, size_t len)
+{
+	size_t i = 0, d1 = 0, d2 = 0;
+
+	while (i < len && s[i] >= '0' && s[i] <= '9') {
+		i++;
+		d1++;
+	}
+	if (d1 == 0 || i == len || s[i] != '.')
+		return false;
+	i++;
+	while (i < len && s[i] >= '0' && s[i] <= '9') {
+		i++;
+		d2++;
+	}
+	return d2 > 0 && i == len;
+}
+
+static bool seg_is(const char *seg, size_t len, const char *lit)
+{
+	return strlen(lit) == len && memcmp(seg, lit, len) == 0;
+}
+
+static void run(const struct smd_request *req, const struct smd_args *args,
+		smd_handler fn, struct smd_response *resp)
+{
+	struct smimp_error err = {SMIMP_OK, ""};
+	enum smimp_err rc = fn(req, args, resp, &err);
+
+	if (rc != SMIMP_OK)
+		smd_response_error(resp, rc, err.message);
+	else if (resp->status == 0)
+		smd_response_error(resp, SMIMP_ERR_INTERNAL, "no answer");
+}
+
+static void method_not_allowed(struct smd_response *resp, const char *allow)
+{
+	resp->allow = allow;
+	smd_response_error(resp, SMIMP_ERR_METHOD_NOT_ALLOWED,
+			   "method not allowed on this path");
+}
+
+void smd_route(const struct smd_request *req, struct smd_response *resp)
+{
+	const struct smd_config *cfg = req->srv->cfg;
+	const char *p = req->path, *seg[MAX_SEGMENTS];
+	size_t len[MAX_SEGMENTS], nseg = 0, plen;
+	struct smd_args args;
+	unsigned allowed = 0;   /* bit per enum smd_method of this shape */
+
+	if (strcmp(p, "/.well-known/smimp.txt") == 0) {
+		if (req->method != SMD_GET)
+			method_not_allowed(resp, "GET");
+		else
+			run(req, NULL, smd_api_well_known, resp);
+		return;
+	}
+	/* The base URL's path, when it has one, prefixes every call. */
+	plen = strlen(cfg->public_path);
+	if (plen > 0) {
+		if (strncmp(p, cfg->public_path, plen) != 0 || p[plen] != '/')
+			goto not_found;
+		p += plen;
+	}
+	if (*p != '/')
+		goto not_found;
+	p++;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t l = slash != NULL ? (size_t)(slash - p) : strlen(p);
+
+		if (nseg == MAX_SEGMENTS)
+			goto not_found;
+		seg[nseg] = p;
+		len[nseg++] = l;
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+	}
+	if (nseg == 1 && seg_is(seg[0], len[0], "version")) {
+		if (req->method != SMD_GET)
+			method_not_allowed(resp, "GET");
+		else
+			run(req, NULL, smd_api_version, resp);
+		return;
+	}
+	if (!is_version(seg[0], len[0]))
+		goto not_found;
+	if (!seg_is(seg[0], len[0], PROTOCOL_VERSION)) {
+		smd_response_error(resp, SMIMP_ERR_UNSUPPORTED_VERSION,
+				   "this server speaks SMIMP " PROTOCOL_VERSION);
+		return;
+	}
+	if (nseg < 2)
+		goto not_found;
+	args.n = nseg - 2;
+	for (size_t i = 0; i < args.n; i++) {
+		args.seg[i] = seg[i + 2];
+		args.len[i] = len[i + 2];
+	}
+	for (size_t i = 0; i < NROUTES; i++) {
+		const struct route *r = &routes[i];
+
+		if (!seg_is(seg[1], len[1], r->name) || args.n < r->min_args ||
+		    args.n > r->max_args)
+			continue;
+		if (r->method == req->method) {
+			run(req, &args, r->fn, resp);
+			return;
+		}
+		allowed |= 1u << r->method;
+	}
+	if (allowed != 0) {
+		method_not_allowed(resp, allow_header[allowed & 7u]);
+		return;
+	}
+not_found:
+	smd_response_error(resp, SMIMP_ERR_NOT_FOUND, "no such endpoint");
+}
