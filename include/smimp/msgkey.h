@@ -48,6 +48,7 @@ enum smimp_err smimp_msgkey_verify(const struct smimp_msgkey *mk,
  * smimp_msgkey_verify for the signature. */
 enum smimp_err smimp_msgkey_from_json(struct smimp_msgkey *out, const json_t *v,
 				      struct smimp_error *err);
+/* A new reference; NULL when out of memory or the kind is unknown. */
 json_t *smimp_msgkey_to_json(const struct smimp_msgkey *mk);
 
 #endif

@@ -51,7 +51,8 @@ enum smimp_err smimp_pow_verify(const struct smimp_pow_proof *p,
 				unsigned zero_bits);
 
 /* Progress report: tries so far (all threads) and seconds elapsed. Return
- * non-zero to cancel. Called from the solving thread about every 250 ms. */
+ * non-zero to cancel. Called about every 250 ms, always from the thread that
+ * called smimp_pow_solve (which is also solver thread 0). */
 typedef int (*smimp_pow_progress_fn)(void *arg, uint64_t tries, double elapsed);
 
 struct smimp_pow_solve_opts {
@@ -63,9 +64,13 @@ struct smimp_pow_solve_opts {
 
 /* Finds a value for prefix with zero_bits leading zero bits and fills out
  * (nonce copied in). Thread t of T tries i = t, t+T, t+2T, ... as
- * value = LE256(i); with one thread the answer is the first such i.
+ * value = LE256(i) (i < 2^64); the answer is the first such i whatever the
+ * number of threads (unless cancelled after a thread found one: then a valid
+ * but possibly later i). opts may be NULL (all cores, no progress, no
+ * cancel). Cancellation is seen within a few thousand tries per thread.
  * *tries_out (may be NULL) receives the total tries. Returns SMIMP_OK,
- * SMIMP_ERR_CANCELLED, or SMIMP_ERR_INTERNAL (thread creation failed). */
+ * SMIMP_ERR_CANCELLED, SMIMP_ERR_BAD_REQUEST (zero_bits over 256), or
+ * SMIMP_ERR_INTERNAL (thread creation or allocation failed). */
 enum smimp_err smimp_pow_solve(struct smimp_pow_proof *out,
 			       const struct smimp_hash *prefix,
 			       const struct smimp_token *nonce,
