@@ -85,3 +85,9 @@ enum smimp_err smd_api_well_known(const struct smd_request *req,
 	smd_response_bytes(resp, 200, "text/plain; charset=us-ascii", line, ulen + 1);
 	return SMIMP_OK;
 }
+
+static const struct smd_route info_routes[] = {
+	{"server_information", SMD_GET, 0, 0, smd_api_server_information},
+};
+
+const struct smd_route_table smd_routes_info = SMD_ROUTE_TABLE(info_routes);

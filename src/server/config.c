@@ -291,7 +291,7 @@ static const char *apply(struct smd_config *cfg, const struct key *k,
 		char d[SMIMP_DOMAIN_MAX + 1];
 
 		if (smimp_address_domain_normalize(d, v, strlen(v), &e) != SMIMP_OK) {
-			snprintf(why, why_size, "bad domain '%.64s': %s", v, e.message);
+			snprintf(why, why_size, "bad domain '%.64s': %.160s", v, e.message);
 			return why;
 		}
 		if (smd_config_hosts_domain(cfg, d)) {

@@ -11,18 +11,19 @@
 #define PROTOCOL_VERSION "0.1"
 #define MAX_SEGMENTS (2 + SMD_MAX_ARGS)
 
-struct route {
-	const char *name;        /* first segment after the version */
-	enum smd_method method;
-	unsigned min_args, max_args;
-	smd_handler fn;
+static const struct smd_route_table *const tables[] = {
+	&smd_routes_info,
+	&smd_routes_identity,
+	&smd_routes_mail,
 };
 
-static const struct route routes[] = {
-	{"server_information", SMD_GET, 0, 0, smd_api_server_information},
-};
+#define NTABLES (sizeof tables / sizeof tables[0])
 
-#define NROUTES (sizeof routes / sizeof routes[0])
+/* Iterates r over every route of every area table. */
+#define FOR_EACH_ROUTE(r)                                                    \
+	for (size_t t_ = 0; t_ < NTABLES; t_++)                               \
+		for (const struct smd_route *r = tables[t_]->routes;          \
+		     r < tables[t_]->routes + tables[t_]->n; r++)
 
 /* The Allow header for a set of methods, bit (1 << enum smd_method). */
 static const char *const allow_header[8] = {
@@ -34,13 +35,13 @@ size_t smd_route_names(const char **out, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < NROUTES; i++) {
+	FOR_EACH_ROUTE(r) {
 		bool seen = false;
 
 		for (size_t j = 0; j < n && !seen; j++)
-			seen = strcmp(out[j], routes[i].name) == 0;
+			seen = strcmp(out[j], r->name) == 0;
 		if (!seen && n < max)
-			out[n++] = routes[i].name;
+			out[n++] = r->name;
 	}
 	return n;
 }
@@ -146,9 +147,7 @@ void smd_route(const struct smd_request *req, struct smd_response *resp)
 		args.seg[i] = seg[i + 2];
 		args.len[i] = len[i + 2];
 	}
-	for (size_t i = 0; i < NROUTES; i++) {
-		const struct route *r = &routes[i];
-
+	FOR_EACH_ROUTE(r) {
 		if (!seg_is(seg[1], len[1], r->name) || args.n < r->min_args ||
 		    args.n > r->max_args)
 			continue;

@@ -23,6 +23,27 @@ typedef enum smimp_err (*smd_handler)(const struct smd_request *req,
 				      struct smd_response *resp,
 				      struct smimp_error *err);
 
+/* One endpoint: its first path segment after the version, its method, how
+ * many further segments it takes, and its handler. */
+struct smd_route {
+	const char *name;
+	enum smd_method method;
+	unsigned min_args, max_args;
+	smd_handler fn;
+};
+
+/* The routes of one API area; each api_<area>.c defines its table. */
+struct smd_route_table {
+	const struct smd_route *routes;
+	size_t n;
+};
+
+#define SMD_ROUTE_TABLE(arr) { (arr), sizeof(arr) / sizeof((arr)[0]) }
+
+extern const struct smd_route_table smd_routes_info;     /* api_info.c */
+extern const struct smd_route_table smd_routes_identity; /* api_identity.c */
+extern const struct smd_route_table smd_routes_mail;     /* api_mail.c */
+
 /* Answers req into resp (which starts zeroed). */
 void smd_route(const struct smd_request *req, struct smd_response *resp);
 

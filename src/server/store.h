@@ -34,6 +34,8 @@ enum smd_store_rc {
 #define SMD_PWHASH_STR_BYTES 128
 
 struct smd_store;   /* a backend's connection state */
+struct smd_identity_store; /* store_identity.h: records, keys, sessions, avatars */
+struct smd_mail_store;     /* store_mail.h: messages, folders, lists, PoW */
 struct smd_txn;     /* one write transaction of a backend */
 
 /* An account as the operator commands and the handlers see it. */
@@ -109,6 +111,10 @@ struct smd_store_ops {
 						const char *address,
 						struct smd_account *acct,
 						struct smd_account_secret *out);
+
+	/* The areas of the store, each a table of its own. */
+	const struct smd_identity_store *identity;
+	const struct smd_mail_store *mail;
 };
 
 /* An open store: its backend's table and state. */

@@ -11,37 +11,10 @@
 #include <string.h>
 
 #include "migrations.h"
+#include "sqlite_conn.h"
 #include "store.h"
 
-#define STMT_CACHE_MAX 96
-#define READERS 8
-#define BUSY_TIMEOUT_MS 5000
-
-struct conn {
-	sqlite3 *db;
-	struct {
-		const char *sql;        /* identity of a static SQL string */
-		sqlite3_stmt *stmt;
-	} cache[STMT_CACHE_MAX];
-	int n;
-};
-
-struct smd_store {
-	char *path;
-	pthread_mutex_t wlock;          /* guards writer */
-	struct conn writer;
-	pthread_mutex_t rlock;          /* guards reader_busy */
-	pthread_cond_t rcond;
-	struct conn readers[READERS];
-	bool reader_busy[READERS];
-};
-
-struct smd_txn {
-	struct smd_store *st;
-	struct conn *c;
-};
-
-static void log_db(sqlite3 *db, const char *what)
+void smd_sq_log(sqlite3 *db, const char *what)
 {
 	fprintf(stderr, "smimpd: sqlite: %s: %s (%d)\n", what,
 		db != NULL ? sqlite3_errmsg(db) : "no connection",
@@ -49,7 +22,7 @@ static void log_db(sqlite3 *db, const char *what)
 }
 
 /* Maps a result of sqlite3_step and friends (not SQLITE_ROW/DONE). */
-static enum smd_store_rc map_rc(struct conn *c, int rc, const char *what)
+enum smd_store_rc smd_sq_rc(struct conn *c, int rc, const char *what)
 {
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
@@ -62,13 +35,13 @@ static enum smd_store_rc map_rc(struct conn *c, int rc, const char *what)
 	default:
 		break;
 	}
-	log_db(c->db, what);
+	smd_sq_log(c->db, what);
 	return SMD_STORE_ERROR;
 }
 
 /* A prepared statement for sql (a static string), reset and unbound. NULL
  * (logged) when it does not prepare. */
-static sqlite3_stmt *prep(struct conn *c, const char *sql)
+sqlite3_stmt *smd_sq_prep(struct conn *c, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -82,7 +55,7 @@ static sqlite3_stmt *prep(struct conn *c, const char *sql)
 	}
 	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
 			       NULL) != SQLITE_OK) {
-		log_db(c->db, "prepare");
+		smd_sq_log(c->db, "prepare");
 		return NULL;
 	}
 	if (c->n < STMT_CACHE_MAX) {
@@ -98,7 +71,7 @@ static sqlite3_stmt *prep(struct conn *c, const char *sql)
 }
 
 /* Runs a statement that returns no row; binds nothing itself. */
-static enum smd_store_rc step_done(struct conn *c, sqlite3_stmt *s,
+enum smd_store_rc smd_sq_step_done(struct conn *c, sqlite3_stmt *s,
 				   const char *what)
 {
 	int rc = sqlite3_step(s);
@@ -106,7 +79,7 @@ static enum smd_store_rc step_done(struct conn *c, sqlite3_stmt *s,
 	sqlite3_reset(s);
 	if (rc == SQLITE_DONE)
 		return SMD_STORE_OK;
-	return map_rc(c, rc == SQLITE_ROW ? SQLITE_MISUSE : sqlite3_extended_errcode(c->db),
+	return smd_sq_rc(c, rc == SQLITE_ROW ? SQLITE_MISUSE : sqlite3_extended_errcode(c->db),
 		      what);
 }
 
@@ -116,7 +89,7 @@ static enum smd_store_rc exec_sql(struct conn *c, const char *sql)
 
 	if (rc == SQLITE_OK)
 		return SMD_STORE_OK;
-	return map_rc(c, sqlite3_extended_errcode(c->db), sql);
+	return smd_sq_rc(c, sqlite3_extended_errcode(c->db), sql);
 }
 
 static void conn_close(struct conn *c)
@@ -236,7 +209,7 @@ static enum smd_store_rc sq_open(struct smd_store **out, const char *location,
 	return SMD_STORE_OK;
 }
 
-static struct conn *reader_get(struct smd_store *st, int *slot)
+struct conn *smd_sq_reader_get(struct smd_store *st, int *slot)
 {
 	pthread_mutex_lock(&st->rlock);
 	for (;;) {
@@ -252,7 +225,7 @@ static struct conn *reader_get(struct smd_store *st, int *slot)
 	}
 }
 
-static void reader_put(struct smd_store *st, int slot)
+void smd_sq_reader_put(struct smd_store *st, int slot)
 {
 	pthread_mutex_lock(&st->rlock);
 	st->reader_busy[slot] = false;
@@ -289,9 +262,9 @@ static enum smd_store_rc migrate_one(struct smd_store *st, int *now, bool *done,
 	rc = exec_sql(c, SQL_VERSION_TABLE);
 	if (rc != SMD_STORE_OK)
 		goto fail;
-	s = prep(c, SQL_VERSION_GET);
+	s = smd_sq_prep(c, SQL_VERSION_GET);
 	if (s == NULL || sqlite3_step(s) != SQLITE_ROW) {
-		rc = map_rc(c, sqlite3_extended_errcode(c->db), "schema version");
+		rc = smd_sq_rc(c, sqlite3_extended_errcode(c->db), "schema version");
 		goto fail;
 	}
 	v = sqlite3_column_int(s, 0);
@@ -314,14 +287,14 @@ static enum smd_store_rc migrate_one(struct smd_store *st, int *now, bool *done,
 				smd_migrations[v].name, sqlite3_errmsg(c->db));
 		goto fail;
 	}
-	s = prep(c, SQL_VERSION_ADD);
+	s = smd_sq_prep(c, SQL_VERSION_ADD);
 	if (s == NULL) {
 		rc = SMD_STORE_ERROR;
 		goto fail;
 	}
 	sqlite3_bind_int(s, 1, smd_migrations[v].version);
 	sqlite3_bind_text(s, 2, smd_migrations[v].name, -1, SQLITE_STATIC);
-	rc = step_done(c, s, "schema version");
+	rc = smd_sq_step_done(c, s, "schema version");
 	if (rc != SMD_STORE_OK)
 		goto fail;
 	rc = exec_sql(c, "COMMIT");
@@ -410,12 +383,12 @@ static enum smd_store_rc sq_account_get(struct smd_store *st, const char *addres
 					struct smd_account *out)
 {
 	int slot, rc;
-	struct conn *c = reader_get(st, &slot);
-	sqlite3_stmt *s = prep(c, SQL_ACCOUNT_GET);
+	struct conn *c = smd_sq_reader_get(st, &slot);
+	sqlite3_stmt *s = smd_sq_prep(c, SQL_ACCOUNT_GET);
 	enum smd_store_rc ret;
 
 	if (s == NULL) {
-		reader_put(st, slot);
+		smd_sq_reader_put(st, slot);
 		return SMD_STORE_ERROR;
 	}
 	sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
@@ -426,10 +399,10 @@ static enum smd_store_rc sq_account_get(struct smd_store *st, const char *addres
 	} else if (rc == SQLITE_DONE) {
 		ret = SMD_STORE_NOT_FOUND;
 	} else {
-		ret = map_rc(c, sqlite3_extended_errcode(c->db), "account get");
+		ret = smd_sq_rc(c, sqlite3_extended_errcode(c->db), "account get");
 	}
 	sqlite3_reset(s);
-	reader_put(st, slot);
+	smd_sq_reader_put(st, slot);
 	return ret;
 }
 
@@ -440,13 +413,13 @@ static enum smd_store_rc sq_account_list(struct smd_store *st, smd_account_cb cb
 					 void *arg)
 {
 	int slot, rc;
-	struct conn *c = reader_get(st, &slot);
-	sqlite3_stmt *s = prep(c, SQL_ACCOUNT_LIST);
+	struct conn *c = smd_sq_reader_get(st, &slot);
+	sqlite3_stmt *s = smd_sq_prep(c, SQL_ACCOUNT_LIST);
 	enum smd_store_rc ret = SMD_STORE_OK;
 	struct smd_account a;
 
 	if (s == NULL) {
-		reader_put(st, slot);
+		smd_sq_reader_put(st, slot);
 		return SMD_STORE_ERROR;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -455,9 +428,9 @@ static enum smd_store_rc sq_account_list(struct smd_store *st, smd_account_cb cb
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = map_rc(c, sqlite3_extended_errcode(c->db), "account list");
+		ret = smd_sq_rc(c, sqlite3_extended_errcode(c->db), "account list");
 	sqlite3_reset(s);
-	reader_put(st, slot);
+	smd_sq_reader_put(st, slot);
 	return ret;
 }
 
@@ -468,7 +441,7 @@ static const char SQL_ACCOUNT_ADD[] =
 static enum smd_store_rc sq_account_add(struct smd_txn *txn,
 					const struct smd_account_new *a)
 {
-	sqlite3_stmt *s = prep(txn->c, SQL_ACCOUNT_ADD);
+	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_ACCOUNT_ADD);
 
 	if (s == NULL)
 		return SMD_STORE_ERROR;
@@ -478,7 +451,7 @@ static enum smd_store_rc sq_account_add(struct smd_txn *txn,
 	sqlite3_bind_int64(s, 4, a->expires_at);
 	sqlite3_bind_int64(s, 5, a->quota_limit);
 	sqlite3_bind_int64(s, 6, a->now);
-	return step_done(txn->c, s, "account add");
+	return smd_sq_step_done(txn->c, s, "account add");
 }
 
 /* Statements of account_remove, run in this order: the rows that refer to
@@ -501,7 +474,7 @@ static enum smd_store_rc sq_account_remove(struct smd_txn *txn,
 		SQL_RM_SESSIONS, SQL_RM_TOKENS, SQL_RM_MESSAGES, SQL_RM_UNPARENT,
 		SQL_RM_FOLDERS, SQL_RM_ACCOUNT,
 	};
-	sqlite3_stmt *s = prep(txn->c, SQL_RM_ID);
+	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_RM_ID);
 	sqlite3_int64 id;
 	int rc;
 
@@ -512,14 +485,14 @@ static enum smd_store_rc sq_account_remove(struct smd_txn *txn,
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
 		return rc == SQLITE_DONE ? SMD_STORE_NOT_FOUND :
-			map_rc(txn->c, sqlite3_extended_errcode(txn->c->db), "account remove");
+			smd_sq_rc(txn->c, sqlite3_extended_errcode(txn->c->db), "account remove");
 	}
 	id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		enum smd_store_rc r;
 
-		s = prep(txn->c, steps[i]);
+		s = smd_sq_prep(txn->c, steps[i]);
 		if (s == NULL)
 			return SMD_STORE_ERROR;
 		if (sqlite3_bind_parameter_count(s) >= 1 &&
@@ -527,7 +500,7 @@ static enum smd_store_rc sq_account_remove(struct smd_txn *txn,
 			sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
 		if (sqlite3_bind_parameter_index(s, "?2") > 0)
 			sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, "?2"), id);
-		r = step_done(txn->c, s, "account remove");
+		r = smd_sq_step_done(txn->c, s, "account remove");
 		if (r != SMD_STORE_OK)
 			return r;
 	}
@@ -541,14 +514,14 @@ static enum smd_store_rc sq_account_set_quota(struct smd_txn *txn,
 					      const char *address,
 					      long long quota_limit)
 {
-	sqlite3_stmt *s = prep(txn->c, SQL_ACCOUNT_QUOTA);
+	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_ACCOUNT_QUOTA);
 	enum smd_store_rc rc;
 
 	if (s == NULL)
 		return SMD_STORE_ERROR;
 	sqlite3_bind_int64(s, 1, quota_limit);
 	sqlite3_bind_text(s, 2, address, -1, SQLITE_STATIC);
-	rc = step_done(txn->c, s, "account quota");
+	rc = smd_sq_step_done(txn->c, s, "account quota");
 	if (rc == SMD_STORE_OK && sqlite3_changes(txn->c->db) == 0)
 		rc = SMD_STORE_NOT_FOUND;
 	return rc;
@@ -563,7 +536,7 @@ static enum smd_store_rc sq_txn_account_secret(struct smd_txn *txn,
 					       struct smd_account *acct,
 					       struct smd_account_secret *out)
 {
-	sqlite3_stmt *s = prep(txn->c, SQL_ACCOUNT_SECRET);
+	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_ACCOUNT_SECRET);
 	enum smd_store_rc ret;
 	int rc;
 
@@ -586,7 +559,7 @@ static enum smd_store_rc sq_txn_account_secret(struct smd_txn *txn,
 	} else if (rc == SQLITE_DONE) {
 		ret = SMD_STORE_NOT_FOUND;
 	} else {
-		ret = map_rc(txn->c, sqlite3_extended_errcode(txn->c->db),
+		ret = smd_sq_rc(txn->c, sqlite3_extended_errcode(txn->c->db),
 			     "account secret");
 	}
 	sqlite3_reset(s);
@@ -605,4 +578,6 @@ const struct smd_store_ops smd_store_sqlite_ops = {
 	.account_remove = sq_account_remove,
 	.account_set_quota = sq_account_set_quota,
 	.txn_account_secret = sq_txn_account_secret,
+	.identity = &smd_sqlite_identity_ops,
+	.mail = &smd_sqlite_mail_ops,
 };

@@ -1,0 +1,64 @@
+/* What the SQLite store files share (store_sqlite.c and one
+ * store_sqlite_<area>.c per area of the store): connections with their
+ * statement caches, the store and transaction structs, and the helpers that
+ * prepare, step and map errors. Only store_sqlite*.c include it. */
+#ifndef SMD_SQLITE_CONN_H
+#define SMD_SQLITE_CONN_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "store.h"
+#include "store_identity.h"
+#include "store_mail.h"
+
+#define STMT_CACHE_MAX 256
+#define READERS 8
+#define BUSY_TIMEOUT_MS 5000
+
+struct conn {
+	sqlite3 *db;
+	struct {
+		const char *sql;        /* identity of a static SQL string */
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE_MAX];
+	int n;
+};
+
+struct smd_store {
+	char *path;
+	pthread_mutex_t wlock;          /* guards writer */
+	struct conn writer;
+	pthread_mutex_t rlock;          /* guards reader_busy */
+	pthread_cond_t rcond;
+	struct conn readers[READERS];
+	bool reader_busy[READERS];
+};
+
+struct smd_txn {
+	struct smd_store *st;
+	struct conn *c;
+};
+
+/* Logs the connection's last error with what was being done. */
+void smd_sq_log(sqlite3 *db, const char *what);
+/* Maps an SQLite result code (not ROW/DONE) to a store answer; logs hard
+ * errors. */
+enum smd_store_rc smd_sq_rc(struct conn *c, int rc, const char *what);
+/* A cached prepared statement for sql (a static string: the pointer is the
+ * cache key), reset and unbound; NULL (logged) when it does not prepare. */
+sqlite3_stmt *smd_sq_prep(struct conn *c, const char *sql);
+/* Steps a statement that returns no row and resets it. */
+enum smd_store_rc smd_sq_step_done(struct conn *c, sqlite3_stmt *s,
+				   const char *what);
+/* Borrows a reader connection (blocks while all are busy); give it back
+ * with smd_sq_reader_put. */
+struct conn *smd_sq_reader_get(struct smd_store *st, int *slot);
+void smd_sq_reader_put(struct smd_store *st, int slot);
+
+/* The area tables of this backend. */
+extern const struct smd_identity_store smd_sqlite_identity_ops;
+extern const struct smd_mail_store smd_sqlite_mail_ops;
+
+#endif
