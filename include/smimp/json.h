@@ -19,6 +19,10 @@
 #define SMIMP_JSON_OPTIONAL 1u /* may be absent */
 #define SMIMP_JSON_NULLABLE 2u /* may be null */
 
+/* Makes jansson wipe every block it frees (called by smimp_init; call it
+ * before any other jansson use). */
+void smimp_json_init(void);
+
 /* Parses len bytes; more than max_bytes is SMIMP_ERR_TOO_LARGE. With
  * object_only the top level must be an object. Returns a new reference or
  * NULL with err filled. */

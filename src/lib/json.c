@@ -1,12 +1,31 @@
 /* JSON parsing with the spec's strictness and hard limits, and typed member
  * getters. Every input here is hostile: sizes are checked before parsing,
  * depth right after, and each getter checks type and bounds. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "smimp/b64.h"
 #include "smimp/hex.h"
 #include "smimp/json.h"
+
+/* Every block jansson frees is wiped first: parsed payloads hold secret
+ * keys as hex, and jansson's lexer and dump buffers would otherwise leave
+ * copies in freed memory. Blocks stay plain malloc blocks (glibc reports
+ * their size), so strings jansson returns can still be released with free(). */
+static void wiping_free(void *p)
+{
+	if (p == NULL)
+		return;
+	sodium_memzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+void smimp_json_init(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
+}
 
 static bool depth_ok(const json_t *v, int depth)
 {

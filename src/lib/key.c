@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "smimp/hash.h"
+#include "smimp/json.h"
 #include "smimp/key.h"
 
 _Static_assert(SMIMP_SIGN_PK_BYTES == crypto_sign_PUBLICKEYBYTES, "pk size");
@@ -20,7 +21,10 @@ _Static_assert(SMIMP_SIGNED_HASH_BYTES == crypto_sign_BYTES + SMIMP_HASH_BYTES,
 
 int smimp_init(void)
 {
-	return sodium_init() < 0 ? -1 : 0;
+	if (sodium_init() < 0)
+		return -1;
+	smimp_json_init();
+	return 0;
 }
 
 void smimp_random_bytes(void *buf, size_t len)
