@@ -29,6 +29,20 @@ void smimp_json_init(void);
 json_t *smimp_json_parse(const char *buf, size_t len, size_t max_bytes,
 			 bool object_only, struct smimp_error *err);
 
+/* Reads a parsed JSON object into out (arg: whatever else the reader needs). */
+typedef enum smimp_err (*smimp_json_reader)(void *out, const json_t *v,
+					    const void *arg,
+					    struct smimp_error *err);
+
+/* Parses len bytes as an object (smimp_json_parse, object_only) and hands it
+ * to read(out, value, arg, err), releasing it after. A parse failure's
+ * message gets the prefix `what` when not NULL. The code returned is the same
+ * whether err is NULL or not. */
+enum smimp_err smimp_json_parse_with(const char *buf, size_t len,
+				     size_t max_bytes, const char *what,
+				     smimp_json_reader read, void *out,
+				     const void *arg, struct smimp_error *err);
+
 /* Compact serialization (no spaces, insertion order, UTF-8 kept), malloc'ed;
  * NULL when out of memory. */
 char *smimp_json_dump(const json_t *v);

@@ -319,6 +319,23 @@ out:
 	return e;
 }
 
+/* What smimp_envelope_from_body_json takes besides the body. */
+struct body_args {
+	const char *recipient, *sender;
+	const struct smimp_hash *login_token_hash;
+	size_t max_envelope_bytes;
+};
+
+static enum smimp_err read_body(void *env, const json_t *body,
+				const void *arg, struct smimp_error *err)
+{
+	const struct body_args *a = arg;
+
+	return smimp_envelope_from_body_json(env, body, a->recipient,
+					     a->sender, a->login_token_hash,
+					     a->max_envelope_bytes, err);
+}
+
 enum smimp_err smimp_envelope_parse_body(struct smimp_envelope *env,
 					 const char *body, size_t len,
 					 const char *recipient,
@@ -327,19 +344,15 @@ enum smimp_err smimp_envelope_parse_body(struct smimp_envelope *env,
 					 size_t max_envelope_bytes,
 					 struct smimp_error *err)
 {
-	json_t *o;
-	enum smimp_err e;
+	const struct body_args args = {
+		recipient, sender, login_token_hash, max_envelope_bytes,
+	};
 
 	memset(env, 0, sizeof *env);
-	o = smimp_json_parse(body, len, add_sat(b64_len(max_envelope_bytes),
-						BODY_OVERHEAD), true, err);
-	if (o == NULL)
-		return err != NULL ? err->code : SMIMP_ERR_BAD_REQUEST;
-	e = smimp_envelope_from_body_json(env, o, recipient, sender,
-					  login_token_hash, max_envelope_bytes,
-					  err);
-	json_decref(o);
-	return e;
+	return smimp_json_parse_with(body, len,
+				     add_sat(b64_len(max_envelope_bytes),
+					     BODY_OVERHEAD),
+				     NULL, read_body, env, &args, err);
 }
 
 /* ---- Stored envelopes ---- */
@@ -510,6 +523,14 @@ enum smimp_err smimp_stored_envelope_from_json(struct smimp_stored_envelope *out
 	return e;
 }
 
+static enum smimp_err read_stored(void *out, const json_t *obj,
+				  const void *max_envelope_bytes,
+				  struct smimp_error *err)
+{
+	return smimp_stored_envelope_from_json(
+		out, obj, *(const size_t *)max_envelope_bytes, err);
+}
+
 enum smimp_err smimp_stored_envelope_parse(struct smimp_stored_envelope *out,
 					   const char *buf, size_t len,
 					   size_t max_envelope_bytes,
@@ -517,16 +538,10 @@ enum smimp_err smimp_stored_envelope_parse(struct smimp_stored_envelope *out,
 {
 	size_t max = add_sat(add_sat(b64_len(max_envelope_bytes), BODY_OVERHEAD),
 			     b64_len(SMIMP_ENVELOPE_EXTENSIONS_MAX));
-	json_t *o;
-	enum smimp_err e;
 
 	memset(out, 0, sizeof *out);
-	o = smimp_json_parse(buf, len, max, true, err);
-	if (o == NULL)
-		return err != NULL ? err->code : SMIMP_ERR_BAD_REQUEST;
-	e = smimp_stored_envelope_from_json(out, o, max_envelope_bytes, err);
-	json_decref(o);
-	return e;
+	return smimp_json_parse_with(buf, len, max, NULL, read_stored, out,
+				     &max_envelope_bytes, err);
 }
 
 json_t *smimp_stored_envelope_to_json(const struct smimp_stored_envelope *s)
@@ -777,7 +792,7 @@ static enum smimp_err accept_checks(struct smimp_accept_result *out,
 					BODY_OVERHEAD),
 				true, err);
 	if (body == NULL)
-		return err != NULL ? err->code : SMIMP_ERR_BAD_REQUEST;
+		return err->code;
 	named = named_nonce(&nonce, body);
 	if (named && ops->pow_consume != NULL) {
 		e = ops->pow_consume(ops->ctx, req, &nonce, &pstate, &issue,
@@ -881,8 +896,12 @@ enum smimp_err smimp_envelope_accept(struct smimp_accept_result *out,
 				     const struct smimp_accept_ops *ops,
 				     struct smimp_error *err)
 {
+	struct smimp_error local;
 	enum smimp_err e;
 
+	/* The body's parse failure reads its code from *err. */
+	if (err == NULL)
+		err = &local;
 	memset(out, 0, sizeof *out);
 	e = accept_checks(out, req, ops, err);
 	if (e != SMIMP_OK)

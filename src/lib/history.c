@@ -163,24 +163,20 @@ enum smimp_err smimp_history_from_json(struct smimp_history *out,
 	return smimp_history_validate(out, records, address, err);
 }
 
+static enum smimp_err read_history(void *out, const json_t *v,
+				   const void *address, struct smimp_error *err)
+{
+	return smimp_history_from_json(out, v, address, err);
+}
+
 enum smimp_err smimp_history_parse(struct smimp_history *out,
 				   const char *text, size_t len,
 				   size_t max_bytes, const char *address,
 				   struct smimp_error *err)
 {
-	struct smimp_error local;
-	enum smimp_err e;
-	json_t *v;
-
-	if (err == NULL)
-		err = &local;
 	memset(out, 0, sizeof *out);
-	v = smimp_json_parse(text, len, max_bytes, true, err);
-	if (v == NULL)
-		return err->code;
-	e = smimp_history_from_json(out, v, address, err);
-	json_decref(v);
-	return e;
+	return smimp_json_parse_with(text, len, max_bytes, NULL, read_history,
+				     out, address, err);
 }
 
 json_t *smimp_history_to_json(const struct smimp_history *h)

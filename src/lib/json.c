@@ -83,6 +83,26 @@ json_t *smimp_json_parse(const char *buf, size_t len, size_t max_bytes,
 	return v;
 }
 
+enum smimp_err smimp_json_parse_with(const char *buf, size_t len,
+				     size_t max_bytes, const char *what,
+				     smimp_json_reader read, void *out,
+				     const void *arg, struct smimp_error *err)
+{
+	struct smimp_error local;
+	enum smimp_err e;
+	json_t *v;
+
+	if (err == NULL)
+		err = &local;
+	v = smimp_json_parse(buf, len, max_bytes, true, err);
+	if (v == NULL)
+		return what != NULL ? smimp_error_prefix(err, "%s", what) :
+		       err->code;
+	e = read(out, v, arg, err);
+	json_decref(v);
+	return e;
+}
+
 char *smimp_json_dump(const json_t *v)
 {
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -274,7 +294,7 @@ enum smimp_err smimp_json_get_array(const json_t *obj, const char *name,
 int smimp_json_set_hex(json_t *obj, const char *name, const uint8_t *in,
 		       size_t len)
 {
-	char *hex = malloc(2 * len + 1);
+	char *hex = len <= (SIZE_MAX - 1) / 2 ? malloc(2 * len + 1) : NULL;
 	int rc;
 
 	if (hex == NULL)

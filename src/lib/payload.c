@@ -139,6 +139,16 @@ static enum smimp_err check_auto_reply(const char *addr, const char *sender,
 	return SMIMP_OK;
 }
 
+/* The verdict of a key pair check. */
+static enum smimp_err pair_verdict(bool ok, struct smimp_error *err)
+{
+	if (!ok)
+		return smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
+				       "secret_key does not belong to "
+				       "public_key");
+	return SMIMP_OK;
+}
+
 static enum smimp_err check_ed25519_pair(const struct smimp_sign_pk *pk,
 					 const struct smimp_sign_sk *sk,
 					 struct smimp_error *err)
@@ -151,11 +161,7 @@ static enum smimp_err check_ed25519_pair(const struct smimp_sign_pk *pk,
 			   sizeof pk->b) == 0 &&
 	     sodium_memcmp(kp.pk.b, pk->b, sizeof pk->b) == 0;
 	smimp_sign_keypair_wipe(&kp);
-	if (!ok)
-		return smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
-				       "secret_key does not belong to "
-				       "public_key");
-	return SMIMP_OK;
+	return pair_verdict(ok, err);
 }
 
 static enum smimp_err check_curve25519_pair(const struct smimp_box_pk *pk,
@@ -165,11 +171,7 @@ static enum smimp_err check_curve25519_pair(const struct smimp_box_pk *pk,
 	struct smimp_box_pk got;
 
 	crypto_scalarmult_base(got.b, sk->b);
-	if (!smimp_box_pk_equal(&got, pk))
-		return smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
-				       "secret_key does not belong to "
-				       "public_key");
-	return SMIMP_OK;
+	return pair_verdict(smimp_box_pk_equal(&got, pk), err);
 }
 
 /* ---- Parsing ---- */
@@ -361,6 +363,19 @@ static enum smimp_err get_secret_hex(const json_t *o, const char *name,
 	return e;
 }
 
+/* The public_key and secret_key members of a secret key payload. */
+static enum smimp_err get_key_pair(const json_t *o, uint8_t *pk, size_t pk_len,
+				   uint8_t *sk, size_t sk_len,
+				   struct smimp_error *err)
+{
+	enum smimp_err e;
+
+	e = smimp_json_get_hex(o, "public_key", 0, pk, pk_len, NULL, err);
+	if (e != SMIMP_OK)
+		return e;
+	return get_secret_hex(o, "secret_key", sk, sk_len, err);
+}
+
 static enum smimp_err parse_object(struct smimp_payload *p, const json_t *o,
 				   size_t max_bytes, const char *sender,
 				   struct smimp_error *err)
@@ -381,12 +396,9 @@ static enum smimp_err parse_object(struct smimp_payload *p, const json_t *o,
 	case SMIMP_MSGTYPE_SECRET_ED25519: {
 		struct smimp_secret_ed25519 *k = &p->secret_ed25519;
 
-		if ((e = smimp_json_get_hex(o, "public_key", 0,
-					    k->public_key.b,
-					    sizeof k->public_key.b, NULL,
-					    err)) != SMIMP_OK ||
-		    (e = get_secret_hex(o, "secret_key", k->secret_key.b,
-					sizeof k->secret_key.b, err)) != SMIMP_OK ||
+		if ((e = get_key_pair(o, k->public_key.b,
+				      sizeof k->public_key.b, k->secret_key.b,
+				      sizeof k->secret_key.b, err)) != SMIMP_OK ||
 		    (e = get_text(&k->note, o, "note", 0,
 				  SMIMP_PAYLOAD_MAX_NOTE, err)) != SMIMP_OK)
 			return e;
@@ -395,12 +407,9 @@ static enum smimp_err parse_object(struct smimp_payload *p, const json_t *o,
 	case SMIMP_MSGTYPE_SECRET_CURVE25519: {
 		struct smimp_secret_curve25519 *k = &p->secret_curve25519;
 
-		if ((e = smimp_json_get_hex(o, "public_key", 0,
-					    k->public_key.b,
-					    sizeof k->public_key.b, NULL,
-					    err)) != SMIMP_OK ||
-		    (e = get_secret_hex(o, "secret_key", k->secret_key.b,
-					sizeof k->secret_key.b, err)) != SMIMP_OK ||
+		if ((e = get_key_pair(o, k->public_key.b,
+				      sizeof k->public_key.b, k->secret_key.b,
+				      sizeof k->secret_key.b, err)) != SMIMP_OK ||
 		    (e = smimp_json_get_string(o, "kind", 0, 16, &s, NULL,
 					       err)) != SMIMP_OK)
 			return e == SMIMP_ERR_TOO_LARGE ?
@@ -441,14 +450,30 @@ static void wipe_secret_members(json_t *o)
 	}
 }
 
+/* What parse_object takes besides the payload and the object. */
+struct payload_args {
+	size_t max_bytes;
+	const char *sender;
+};
+
+static enum smimp_err read_payload(void *out, const json_t *o,
+				   const void *arg, struct smimp_error *err)
+{
+	const struct payload_args *a = arg;
+	enum smimp_err e = parse_object(out, o, a->max_bytes, a->sender, err);
+
+	wipe_secret_members((json_t *)o);
+	return e;
+}
+
 enum smimp_err smimp_payload_parse(struct smimp_payload *out,
 				   const char *message_type,
 				   const uint8_t *plaintext, size_t len,
 				   size_t max_bytes, const char *sender,
 				   struct smimp_error *err)
 {
+	const struct payload_args args = {max_bytes, sender};
 	enum smimp_msgtype type;
-	json_t *o;
 	enum smimp_err e;
 
 	memset(out, 0, sizeof *out);
@@ -477,15 +502,9 @@ enum smimp_err smimp_payload_parse(struct smimp_payload *out,
 		out->custom.len = len;
 		return SMIMP_OK;
 	}
-	o = smimp_json_parse(plaintext != NULL ? (const char *)plaintext : "",
-			     len, max_bytes, true, err);
-	if (o == NULL) {
-		memset(out, 0, sizeof *out);
-		return err != NULL ? err->code : SMIMP_ERR_BAD_REQUEST;
-	}
-	e = parse_object(out, o, max_bytes, sender, err);
-	wipe_secret_members(o);
-	json_decref(o);
+	e = smimp_json_parse_with(plaintext != NULL ? (const char *)plaintext :
+				  "", len, max_bytes, NULL, read_payload, out,
+				  &args, err);
 	if (e != SMIMP_OK)
 		smimp_payload_free(out);
 	return e;
@@ -642,6 +661,9 @@ enum smimp_err smimp_payload_validate(const struct smimp_payload *p,
 		if (p->custom.data == NULL && p->custom.len > 0)
 			return smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
 					       "custom payload missing");
+		if (p->custom.len == SIZE_MAX) /* serialize adds a NUL */
+			return smimp_error_set(err, SMIMP_ERR_TOO_LARGE,
+					       "custom payload too large");
 		return SMIMP_OK;
 	}
 	return smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
@@ -744,6 +766,18 @@ static void put(char *buf, size_t *pos, const char *s, size_t len)
 	*pos += len;
 }
 
+/* Appends "<key>":"<hex of v>", to buf at *pos (the caller sized buf). */
+static void put_hex_member(char *buf, size_t *pos, const char *key,
+			   const uint8_t *v, size_t len)
+{
+	put(buf, pos, "\"", 1);
+	put(buf, pos, key, strlen(key));
+	put(buf, pos, "\":\"", 3);
+	smimp_hex_encode(buf + *pos, 2 * len + 1, v, len);
+	*pos += 2 * len;
+	put(buf, pos, "\",", 2);
+}
+
 /* Writes a secret payload as {"<k1>":"<hex1>","<k2>":"<hex2>",
  * ["kind":"<kind>",]"note":<note>} straight into one buffer, so that the
  * secret's hex exists nowhere else. */
@@ -771,20 +805,10 @@ static enum smimp_err secret_json(uint8_t **out, size_t *out_len,
 		free(note_json);
 		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
 	}
-	put(buf, &pos, "{\"", 2);
-	put(buf, &pos, k1, strlen(k1));
-	put(buf, &pos, "\":\"", 3);
-	smimp_hex_encode(buf + pos, 2 * l1 + 1, v1, l1);
-	pos += 2 * l1;
-	put(buf, &pos, "\",", 2);
-	if (k2 != NULL) {
-		put(buf, &pos, "\"", 1);
-		put(buf, &pos, k2, strlen(k2));
-		put(buf, &pos, "\":\"", 3);
-		smimp_hex_encode(buf + pos, 2 * l2 + 1, v2, l2);
-		pos += 2 * l2;
-		put(buf, &pos, "\",", 2);
-	}
+	put(buf, &pos, "{", 1);
+	put_hex_member(buf, &pos, k1, v1, l1);
+	if (k2 != NULL)
+		put_hex_member(buf, &pos, k2, v2, l2);
 	if (kind != NULL) {
 		put(buf, &pos, "\"kind\":\"", 8);
 		put(buf, &pos, kind, strlen(kind));

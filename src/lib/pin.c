@@ -230,19 +230,16 @@ enum smimp_err smimp_pin_from_json(struct smimp_pin *out, const json_t *v,
 	return SMIMP_OK;
 }
 
+static enum smimp_err read_pin(void *out, const json_t *v, const void *arg,
+			       struct smimp_error *err)
+{
+	(void)arg;
+	return smimp_pin_from_json(out, v, err);
+}
+
 enum smimp_err smimp_pin_parse(struct smimp_pin *out, const char *text,
 			       size_t len, struct smimp_error *err)
 {
-	struct smimp_error local;
-	enum smimp_err e;
-	json_t *v;
-
-	if (err == NULL)
-		err = &local;
-	v = smimp_json_parse(text, len, 4096, true, err);
-	if (v == NULL)
-		return smimp_error_prefix(err, "pin");
-	e = smimp_pin_from_json(out, v, err);
-	json_decref(v);
-	return e;
+	return smimp_json_parse_with(text, len, 4096, "pin", read_pin, out,
+				     NULL, err);
 }

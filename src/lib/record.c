@@ -223,22 +223,19 @@ enum smimp_err smimp_record_from_json(struct smimp_record *out,
 	return parse_data(out, data, len, &sh, err);
 }
 
+static enum smimp_err read_record(void *out, const json_t *v,
+				  const void *arg, struct smimp_error *err)
+{
+	(void)arg;
+	return smimp_record_from_json(out, v, err);
+}
+
 enum smimp_err smimp_record_parse(struct smimp_record *out, const char *text,
 				  size_t len, struct smimp_error *err)
 {
-	struct smimp_error local;
-	enum smimp_err e;
-	json_t *v;
-
-	if (err == NULL)
-		err = &local;
 	memset(out, 0, sizeof *out);
-	v = smimp_json_parse(text, len, SMIMP_RECORD_MAX_WIRE, true, err);
-	if (v == NULL)
-		return err->code;
-	e = smimp_record_from_json(out, v, err);
-	json_decref(v);
-	return e;
+	return smimp_json_parse_with(text, len, SMIMP_RECORD_MAX_WIRE, NULL,
+				     read_record, out, NULL, err);
 }
 
 json_t *smimp_record_to_json(const struct smimp_record *r)

@@ -9,14 +9,7 @@
 
 #include "smimp/b64.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A broken property: say which, then crash so libFuzzer keeps the input. */
-#define FAIL()                                                               \
-	do {                                                                 \
-		fprintf(stderr, "%s:%d: property failed\n", __FILE__, __LINE__); \
-		abort();                                                     \
-	} while (0)
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,7 +9,7 @@
 #include "smimp/json.h"
 #include "smimp/key.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_util.h"
 
 #define MAX_ENVELOPE (64u * 1024)
 
@@ -146,17 +146,12 @@ static void fuzz_stored(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int ready;
 	struct smimp_envelope env;
 	struct smimp_hash lth;
 	struct smimp_error err;
 	char *body;
 
-	if (!ready) {
-		if (smimp_init() != 0)
-			abort();
-		ready = 1;
-	}
+	fuzz_init();
 	memset(lth.b, 0x44, sizeof lth.b);
 	if (smimp_envelope_parse_body(&env, (const char *)data, size,
 				      "bob#example.com", "alice#example.com",

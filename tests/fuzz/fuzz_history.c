@@ -12,22 +12,17 @@
 #include "smimp/pin.h"
 #include "smimp/record.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int ready;
 	struct smimp_history h;
 	struct smimp_record r;
 	struct smimp_error err;
 	struct smimp_pin pin, back;
 	json_t *j;
 
-	if (!ready) {
-		if (smimp_init() != 0)
-			abort();
-		ready = 1;
-	}
+	fuzz_init();
 	if (smimp_record_parse(&r, (const char *)data, size, &err) ==
 	    SMIMP_OK)
 		smimp_record_free(&r);

@@ -8,7 +8,7 @@
 #include "smimp/key.h"
 #include "smimp/payload.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_util.h"
 
 #define MAX_BYTES (256u * 1024)
 
@@ -44,13 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"email", "short-message", "secret-ed25519",
 		"secret-curve25519", "secret-xsalsa20", "x-custom-fuzz",
 	};
-	static int ready;
 
-	if (!ready) {
-		if (smimp_init() != 0)
-			abort();
-		ready = 1;
-	}
+	fuzz_init();
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		one_type(types[i], data, size);
 	return 0;

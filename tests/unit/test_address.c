@@ -5,8 +5,8 @@
 
 #include "smimp/address.h"
 #include "testlib.h"
+#include "vectors_util.h"
 
-#define VECTORS SMIMP_SHARED_DIR "/spec/vectors.json"
 
 /* Normalizes s (NUL-terminated) and returns the error code; out gets the
  * normal form. */
@@ -44,9 +44,7 @@ static const char *rep(char *buf, char c, size_t n, const char *tail)
 
 TEST(vectors_addresses)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(VECTORS, JSON_REJECT_DUPLICATES |
-				      JSON_ALLOW_NUL, &jerr);
+	json_t *root = vectors_load(REFERENCE_VECTORS);
 	json_t *cases, *c;
 	size_t i, n_valid = 0, n_invalid = 0;
 

@@ -6,8 +6,8 @@
 
 #include "smimp/discovery.h"
 #include "testlib.h"
+#include "vectors_util.h"
 
-#define VECTORS SMIMP_SHARED_DIR "/spec/vectors.json"
 
 static char got[SMIMP_BASE_URL_MAX + 1];
 
@@ -39,9 +39,7 @@ static bool is_ascii(const char *s, size_t len)
 
 TEST(vectors_base_url)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(VECTORS, JSON_REJECT_DUPLICATES |
-				      JSON_ALLOW_NUL, &jerr);
+	json_t *root = vectors_load(REFERENCE_VECTORS);
 	json_t *cases, *c;
 	size_t i, n_valid = 0, n_invalid = 0;
 

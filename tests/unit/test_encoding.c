@@ -11,19 +11,7 @@
 #include "smimp/hex.h"
 #include "smimp/key.h"
 #include "testlib.h"
-
-#define VECTORS SMIMP_SHARED_DIR "/spec/vectors.json"
-
-static json_t *load_vectors(void)
-{
-	json_error_t jerr;
-	json_t *v = json_load_file(VECTORS, JSON_REJECT_DUPLICATES |
-				   JSON_ALLOW_NUL, &jerr);
-
-	if (v == NULL)
-		fprintf(stderr, "cannot load %s: %s\n", VECTORS, jerr.text);
-	return v;
-}
+#include "vectors_util.h"
 
 /* Decodes s (NUL-terminated) with a generous limit; returns the code and
  * frees the result. */
@@ -300,7 +288,7 @@ static void field_hash_case(size_t idx, json_t *c)
 
 TEST(field_hash_vectors)
 {
-	json_t *root = load_vectors(), *cases, *c;
+	json_t *root = vectors_load(REFERENCE_VECTORS), *cases, *c;
 	size_t i;
 
 	REQUIRE(smimp_init() == 0);
@@ -335,7 +323,7 @@ TEST(field_hash_separation)
 
 TEST(signed_hash)
 {
-	json_t *root = load_vectors();
+	json_t *root = vectors_load(REFERENCE_VECTORS);
 	const char *seed_hex, *hash_hex, *sh_hex;
 	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
 	struct smimp_sign_keypair kp, other;

@@ -1337,3 +1337,34 @@ TEST(accept_type_not_allowed)
 	CHECK_STREQ(c.store.trace, "RLLLLPDT");
 	case_free(&c);
 }
+
+/* An oversized text is too_large (413) whether or not the caller asked for
+ * an error message: the code must not depend on err being NULL. */
+TEST(too_large_without_error_struct)
+{
+	const size_t n = 4 * SMIMP_ENVELOPE_EXTENSIONS_MAX;
+	struct smimp_stored_envelope s;
+	struct smimp_accept_result res;
+	struct accept_case c;
+	struct fixture f;
+	char *pad = malloc(n + 1);
+
+	REQUIRE(pad != NULL);
+	memset(pad, 'a', n);
+	pad[n] = '\0';
+	REQUIRE(fixture_init(&f) == 0);
+	CHECK(parse_with(&f, "x-pad", json_string(pad), 100) ==
+	      SMIMP_ERR_TOO_LARGE);
+	CHECK(smimp_stored_envelope_parse(&s, pad, n, 100, NULL) ==
+	      SMIMP_ERR_TOO_LARGE);
+	fixture_free(&f);
+	REQUIRE(case_init(&c) == 0);
+	case_member(&c, "x-pad", json_string(pad));
+	c.req.max_envelope_bytes = 100;
+	CHECK(case_run(&c) == SMIMP_ERR_TOO_LARGE);
+	CHECK(smimp_envelope_accept(&res, &c.req, &c.ops, NULL) ==
+	      SMIMP_ERR_TOO_LARGE);
+	smimp_accept_result_clear(&res);
+	case_free(&c);
+	free(pad);
+}

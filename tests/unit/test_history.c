@@ -14,75 +14,19 @@
 #define T0 1451606400 /* 2016-01-01 00:00:00 */
 #define DAY 86400
 
-static json_t *vectors(void)
-{
-	static json_t *v;
-
-	if (v == NULL) {
-		smimp_init();
-		v = vectors_load(REFERENCE_VECTORS);
-	}
-	return v;
-}
-
 /* A fresh copy of the reference history's records array. */
 static json_t *vector_records(void)
 {
 	return json_deep_copy(json_object_get(
-		json_object_get(vectors(), "history"), "records"));
+		json_object_get(vectors_ref(), "history"), "records"));
 }
 
-static void seeded(struct smimp_sign_keypair *kp, uint8_t byte)
-{
-	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
-
-	smimp_init();
-	memset(seed, byte, sizeof seed);
-	smimp_sign_keypair_from_seed(kp, seed);
-}
-
-/* Appends a record of `address` to arr; its signed hash goes to *sh. */
-static void add_for(json_t *arr, const char *address, int64_t seq,
-		    const struct smimp_sign_pk *pk,
-		    const struct smimp_signed_hash *previous, int64_t t,
-		    const struct smimp_sign_sk *sk, struct smimp_signed_hash *sh)
-{
-	struct smimp_record r;
-	struct smimp_error err;
-	struct smimp_record_values v = {
-		.address = address, .public_key = pk, .previous = previous,
-		.seq = seq, .changed_at = t,
-	};
-
-	if (smimp_record_build(&r, &v, sk, &err) != SMIMP_OK) {
-		fprintf(stderr, "build: %s\n", err.message);
-		return;
-	}
-	json_array_append_new(arr, smimp_record_to_json(&r));
-	if (sh != NULL)
-		*sh = r.signed_hash;
-	smimp_record_free(&r);
-}
-
+/* Appends a record of alice (no name) to arr; its signed hash goes to *sh. */
 static void add(json_t *arr, int64_t seq, const struct smimp_sign_pk *pk,
 		const struct smimp_signed_hash *previous, int64_t t,
 		const struct smimp_sign_sk *sk, struct smimp_signed_hash *sh)
 {
-	add_for(arr, ADDR, seq, pk, previous, t, sk, sh);
-}
-
-/* A record whose data text is given, signed by sk. */
-static json_t *wire(const char *data, const struct smimp_sign_sk *sk)
-{
-	struct smimp_signed_hash sh;
-	struct smimp_hash h;
-	json_t *o = json_object();
-
-	smimp_record_hash(&h, data, strlen(data));
-	smimp_signed_hash_make(&sh, &h, sk);
-	json_object_set_new(o, "data", json_string(data));
-	smimp_json_set_hex(o, "signed_hash", sh.b, sizeof sh.b);
-	return o;
+	vectors_add_record(arr, ADDR, seq, pk, previous, t, NULL, sk, sh);
 }
 
 /* Validates arr (then releases it) as alice's history; checks the code and
@@ -113,11 +57,11 @@ TEST(vectors_history_valid)
 	struct smimp_error err;
 	json_t *arr = vector_records();
 
-	seeded(&alice, 1);
-	seeded(&rotated, 3);
-	seeded(&bob, 2);
+	vectors_seeded(&alice, 1);
+	vectors_seeded(&rotated, 3);
+	vectors_seeded(&bob, 2);
 	REQUIRE(arr != NULL);
-	CHECK_STREQ(vectors_str(vectors(), "history.address"), ADDR);
+	CHECK_STREQ(vectors_str(vectors_ref(), "history.address"), ADDR);
 	/* The address asked for may be in any case. */
 	REQUIRE(smimp_history_validate(&h, arr, "Alice#Example.COM", &err) ==
 		SMIMP_OK);
@@ -127,7 +71,7 @@ TEST(vectors_history_valid)
 	CHECK(smimp_history_latest(&h)->seq == 2);
 	struct smimp_sign_pk vpk;
 
-	REQUIRE(vectors_hex(vectors(), "keys.alice_rotated.ed25519_public_key",
+	REQUIRE(vectors_hex(vectors_ref(), "keys.alice_rotated.ed25519_public_key",
 			    vpk.b, sizeof vpk.b) == 0);
 	CHECK(smimp_sign_pk_equal(smimp_history_latest_key(&h), &vpk));
 	CHECK(smimp_sign_pk_equal(smimp_history_key_at(&h, 0), &alice.pk));
@@ -198,7 +142,7 @@ TEST(too_many_records)
 {
 	json_t *arr = json_array();
 	json_t *one = json_array_get(json_object_get(
-		json_object_get(vectors(), "history"), "records"), 0);
+		json_object_get(vectors_ref(), "history"), "records"), 0);
 
 	for (unsigned i = 0; i <= SMIMP_HISTORY_MAX_RECORDS; i++)
 		json_array_append(arr, one);
@@ -249,7 +193,7 @@ TEST(wrong_previous)
 	struct smimp_signed_hash s0, s1, bogus;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
+	vectors_seeded(&a, 1);
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s0);
 	add(arr, 1, &a.pk, &s0, T0 + 1, &a.sk, &s1);
 	bogus = s1;
@@ -272,7 +216,7 @@ TEST(seq_gap)
 	struct smimp_signed_hash s0, s1;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
+	vectors_seeded(&a, 1);
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s0);
 	add(arr, 1, &a.pk, &s0, T0 + 1, &a.sk, &s1);
 	add(arr, 3, &a.pk, &s1, T0 + 2, &a.sk, NULL);
@@ -292,7 +236,7 @@ TEST(seq_not_starting_at_zero)
 	struct smimp_signed_hash s0, s1;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
+	vectors_seeded(&a, 1);
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s0);
 	add(arr, 1, &a.pk, &s0, T0 + 1, &a.sk, &s1);
 	json_array_remove(arr, 0);
@@ -306,7 +250,7 @@ TEST(decreasing_changed_at)
 	struct smimp_signed_hash s0, s1;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
+	vectors_seeded(&a, 1);
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s0);
 	add(arr, 1, &a.pk, &s0, T0, &a.sk, &s1); /* equal is fine */
 	add(arr, 2, &a.pk, &s1, T0 - 1, &a.sk, NULL);
@@ -320,8 +264,8 @@ TEST(wrong_signer_on_rotation)
 	struct smimp_signed_hash s0;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
-	seeded(&b, 3);
+	vectors_seeded(&a, 1);
+	vectors_seeded(&b, 3);
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s0);
 	/* The rotation record signed by the NEW key. */
 	add(arr, 1, &b.pk, &s0, T0 + 1, &b.sk, NULL);
@@ -335,8 +279,8 @@ TEST(record0_signed_by_another_key)
 	struct smimp_sign_keypair a, b;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
-	seeded(&b, 2);
+	vectors_seeded(&a, 1);
+	vectors_seeded(&b, 2);
 	add(arr, 0, &a.pk, NULL, T0, &b.sk, NULL);
 	CHECK(expect(arr, SMIMP_ERR_BAD_SIGNATURE, "record 0"));
 }
@@ -347,9 +291,9 @@ TEST(key_returns_after_replacement)
 	struct smimp_signed_hash s0, s1, s2;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
-	seeded(&b, 3);
-	seeded(&c, 4);
+	vectors_seeded(&a, 1);
+	vectors_seeded(&b, 3);
+	vectors_seeded(&c, 4);
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s0);
 	add(arr, 1, &b.pk, &s0, T0 + 1, &a.sk, &s1);
 	add(arr, 2, &a.pk, &s1, T0 + 2, &b.sk, NULL);
@@ -372,9 +316,9 @@ TEST(valid_key_rotations_accepted)
 	struct smimp_error err;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
-	seeded(&b, 3);
-	seeded(&c, 4);
+	vectors_seeded(&a, 1);
+	vectors_seeded(&b, 3);
+	vectors_seeded(&c, 4);
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s[0]);
 	add(arr, 1, &b.pk, &s[0], T0, &a.sk, &s[1]);
 	add(arr, 2, &b.pk, &s[1], T0 + 5, &b.sk, &s[2]);
@@ -396,9 +340,9 @@ TEST(address_not_normal)
 	struct smimp_sign_keypair a;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
+	vectors_seeded(&a, 1);
 	/* Built by hand: the builder refuses such a record. */
-	json_array_append_new(arr, wire(
+	json_array_append_new(arr, vectors_wire_record(
 		"{\"address\":\"Alice#example.com\",\"public_key\":"
 		"\"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c\","
 		"\"previous\":null,\"seq\":0,\"changed_at\":\"2016-01-01 00:00:00\"}",
@@ -413,14 +357,16 @@ TEST(address_different)
 	struct smimp_signed_hash s0;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
-	add_for(arr, "bob#example.com", 0, &a.pk, NULL, T0, &a.sk, NULL);
+	vectors_seeded(&a, 1);
+	vectors_add_record(arr, "bob#example.com", 0, &a.pk, NULL, T0, NULL,
+			   &a.sk, NULL);
 	CHECK(expect(arr, SMIMP_ERR_BAD_REQUEST, "record 0: address "
 		     "bob#example.com is not the address asked for"));
 	/* A later record switching address. */
 	arr = json_array();
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s0);
-	add_for(arr, "alice#example.org", 1, &a.pk, &s0, T0, &a.sk, NULL);
+	vectors_add_record(arr, "alice#example.org", 1, &a.pk, &s0, T0, NULL,
+			   &a.sk, NULL);
 	CHECK(expect(arr, SMIMP_ERR_BAD_REQUEST, "record 1: address"));
 }
 
@@ -431,7 +377,7 @@ TEST(invalid_public_key_point)
 	char data[1024], prev[2 * SMIMP_SIGNED_HASH_BYTES + 1];
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
+	vectors_seeded(&a, 1);
 	add(arr, 0, &a.pk, NULL, T0, &a.sk, &s0);
 	smimp_hex_encode(prev, sizeof prev, s0.b, sizeof s0.b);
 	/* A small-order point (the identity), properly signed by a. */
@@ -440,7 +386,7 @@ TEST(invalid_public_key_point)
 		 "\"0100000000000000000000000000000000000000000000000000000000000000\","
 		 "\"previous\":\"%s\",\"seq\":1,\"changed_at\":\"2016-01-01 00:00:01\"}",
 		 prev);
-	json_array_append_new(arr, wire(data, &a.sk));
+	json_array_append_new(arr, vectors_wire_record(data, &a.sk));
 	CHECK(expect(arr, SMIMP_ERR_BAD_REQUEST,
 		     "record 1: data: member \"public_key\""));
 }
@@ -450,8 +396,8 @@ TEST(duplicate_member_in_record_data)
 	struct smimp_sign_keypair a;
 	json_t *arr = json_array();
 
-	seeded(&a, 1);
-	json_array_append_new(arr, wire(
+	vectors_seeded(&a, 1);
+	json_array_append_new(arr, vectors_wire_record(
 		"{\"address\":\"alice#example.com\",\"public_key\":"
 		"\"8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c\","
 		"\"previous\":null,\"seq\":0,\"changed_at\":\"2016-01-01 00:00:00\","
@@ -471,9 +417,9 @@ TEST(check_next_for_update_profile)
 		.address = ADDR, .seq = 3, .changed_at = T0 + 3 * DAY,
 	};
 
-	seeded(&alice, 1);
-	seeded(&rotated, 3);
-	seeded(&bob, 2);
+	vectors_seeded(&alice, 1);
+	vectors_seeded(&rotated, 3);
+	vectors_seeded(&bob, 2);
 	REQUIRE(smimp_history_validate(&h, arr, ADDR, &err) == SMIMP_OK);
 	v.previous = &smimp_history_latest(&h)->signed_hash;
 	/* A profile change by the current key. */

@@ -7,48 +7,7 @@
 #include "smimp/key.h"
 #include "smimp/login.h"
 #include "testlib.h"
-
-static json_t *vectors(void)
-{
-	static json_t *v;
-	json_error_t jerr;
-
-	if (v == NULL) {
-		smimp_init();
-		v = json_load_file(SMIMP_SHARED_DIR "/spec/vectors.json",
-				   JSON_ALLOW_NUL, &jerr);
-		if (v == NULL)
-			fprintf(stderr, "vectors.json: %s\n", jerr.text);
-	}
-	return v;
-}
-
-static const json_t *section(const char *name)
-{
-	return json_object_get(vectors(), name);
-}
-
-static const char *vstr(const json_t *obj, const char *name)
-{
-	return json_string_value(json_object_get(obj, name));
-}
-
-static int vhex(uint8_t *out, size_t len, const json_t *obj, const char *name)
-{
-	return smimp_hex_decode_str(out, len, vstr(obj, name)) == SMIMP_OK
-		       ? 0 : -1;
-}
-
-static int keypair(struct smimp_sign_keypair *kp, const char *who)
-{
-	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
-
-	if (vhex(seed, sizeof seed, json_object_get(section("keys"), who),
-		 "seed") != 0)
-		return -1;
-	smimp_sign_keypair_from_seed(kp, seed);
-	return 0;
-}
+#include "vectors_util.h"
 
 /* Alice's login of the vector: her key, the token, the body's signed hash. */
 struct fixture {
@@ -60,14 +19,15 @@ struct fixture {
 
 static int load_fixture(struct fixture *f)
 {
-	const json_t *v = section("login");
+	const json_t *v = vectors_section("login");
 
-	if (v == NULL || keypair(&f->alice, vstr(v, "signed_by")) != 0 ||
-	    vhex(f->token.b, 32, v, "token") != 0 ||
-	    vhex(f->sh.b, 96, json_object_get(v, "body"), "signed_hash") != 0)
+	if (v == NULL ||
+	    vectors_keypair(&f->alice, vectors_str(v, "signed_by")) != 0 ||
+	    vectors_hex(v, "token", f->token.b, 32) != 0 ||
+	    vectors_hex(v, "body.signed_hash", f->sh.b, 96) != 0)
 		return -1;
-	f->base_url = vstr(v, "base_url");
-	f->address = vstr(v, "address");
+	f->base_url = vectors_str(v, "base_url");
+	f->address = vectors_str(v, "address");
 	return f->base_url != NULL && f->address != NULL ? 0 : -1;
 }
 
@@ -77,7 +37,7 @@ TEST(vector_hash)
 	struct fixture f;
 
 	REQUIRE(load_fixture(&f) == 0);
-	REQUIRE(vhex(want.b, 32, section("login"), "hash") == 0);
+	REQUIRE(vectors_hex(vectors_section("login"), "hash", want.b, 32) == 0);
 	smimp_login_hash(&got, f.base_url, f.address, &f.token);
 	CHECK(memcmp(got.b, want.b, 32) == 0);
 }
@@ -88,8 +48,8 @@ TEST(vector_signed_hash)
 	struct fixture f;
 
 	REQUIRE(load_fixture(&f) == 0);
-	CHECK_STREQ(vstr(json_object_get(section("login"), "body"), "token"),
-		    vstr(section("login"), "token"));
+	CHECK_STREQ(vectors_str(vectors_section("login"), "body.token"),
+		    vectors_str(vectors_section("login"), "token"));
 	smimp_login_sign(&got, f.base_url, f.address, &f.token, &f.alice.sk);
 	CHECK(memcmp(got.b, f.sh.b, 96) == 0);
 }
@@ -100,10 +60,11 @@ TEST(vector_login_token_hash)
 	struct fixture f;
 
 	REQUIRE(load_fixture(&f) == 0);
-	REQUIRE(vhex(want.b, 32, section("login"), "login_token_hash") == 0);
+	REQUIRE(vectors_hex(vectors_ref(), "login.login_token_hash", want.b,
+			    32) == 0);
 	/* The same value binds the proof of work of the vectors. */
-	REQUIRE(vhex(pow_side.b, 32, section("proof_of_work"),
-		     "login_token_hash") == 0);
+	REQUIRE(vectors_hex(vectors_ref(), "proof_of_work.login_token_hash",
+			    pow_side.b, 32) == 0);
 	smimp_login_token_hash(&got, &f.token);
 	CHECK(memcmp(got.b, want.b, 32) == 0);
 	CHECK(memcmp(got.b, pow_side.b, 32) == 0);
@@ -164,7 +125,7 @@ TEST(verify_rejects_other_key)
 	struct fixture f;
 
 	REQUIRE(load_fixture(&f) == 0);
-	REQUIRE(keypair(&bob, "bob") == 0);
+	REQUIRE(vectors_keypair(&bob, "bob") == 0);
 	CHECK(smimp_login_verify(&f.sh, f.base_url, f.address, &f.token,
 				 &bob.pk) == SMIMP_ERR_BAD_SIGNATURE);
 	/* Bob signing alice's login does not pass as alice. */

@@ -7,49 +7,7 @@
 #include "smimp/key.h"
 #include "smimp/msgkey.h"
 #include "testlib.h"
-
-static json_t *vectors(void)
-{
-	static json_t *v;
-	json_error_t jerr;
-
-	if (v == NULL) {
-		smimp_init();
-		v = json_load_file(SMIMP_SHARED_DIR "/spec/vectors.json",
-				   JSON_ALLOW_NUL, &jerr);
-		if (v == NULL)
-			fprintf(stderr, "vectors.json: %s\n", jerr.text);
-	}
-	return v;
-}
-
-static json_t *section(const char *name)
-{
-	return json_object_get(vectors(), name);
-}
-
-static const char *vstr(const json_t *obj, const char *name)
-{
-	return json_string_value(json_object_get(obj, name));
-}
-
-static int vhex(uint8_t *out, size_t len, const json_t *obj, const char *name)
-{
-	return smimp_hex_decode_str(out, len, vstr(obj, name)) == SMIMP_OK
-		       ? 0 : -1;
-}
-
-/* A key pair of the "keys" section, from its seed. */
-static int keypair(struct smimp_sign_keypair *kp, const char *who)
-{
-	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
-
-	if (vhex(seed, sizeof seed, json_object_get(section("keys"), who),
-		 "seed") != 0)
-		return -1;
-	smimp_sign_keypair_from_seed(kp, seed);
-	return 0;
-}
+#include "vectors_util.h"
 
 /* Bob's vector key pair and his message key signed for bob#example.com. */
 struct fixture {
@@ -61,14 +19,14 @@ struct fixture {
 
 static int load_fixture(struct fixture *f)
 {
-	const json_t *v = section("message_key");
+	const json_t *v = vectors_section("message_key");
 	struct smimp_box_sk secret;
 
-	if (v == NULL || keypair(&f->bob, "bob") != 0 ||
-	    vhex(secret.b, sizeof secret.b, v, "secret") != 0)
+	if (v == NULL || vectors_keypair(&f->bob, "bob") != 0 ||
+	    vectors_hex(v, "secret", secret.b, sizeof secret.b) != 0)
 		return -1;
 	smimp_box_keypair_from_secret(&f->mkp, &secret);
-	f->address = vstr(v, "address");
+	f->address = vectors_str(v, "address");
 	smimp_msgkey_sign(&f->mk, f->address, SMIMP_MSGKEY_EPHEMERAL,
 			  &f->mkp.pk, &f->bob.sk);
 	return 0;
@@ -76,17 +34,17 @@ static int load_fixture(struct fixture *f)
 
 TEST(vector_reproduces)
 {
-	const json_t *v = section("message_key");
+	const json_t *v = vectors_section("message_key");
 	struct smimp_signed_hash sh;
 	struct smimp_box_pk pub;
 	struct smimp_hash h, want;
 	struct fixture f;
 
 	REQUIRE(load_fixture(&f) == 0);
-	REQUIRE(vhex(pub.b, 32, v, "public") == 0);
-	REQUIRE(vhex(want.b, 32, v, "hash") == 0);
-	REQUIRE(vhex(sh.b, 96, json_object_get(v, "object"), "signed_hash") == 0);
-	CHECK_STREQ(vstr(v, "kind"), "ephemeral");
+	REQUIRE(vectors_hex(v, "public", pub.b, 32) == 0);
+	REQUIRE(vectors_hex(v, "hash", want.b, 32) == 0);
+	REQUIRE(vectors_hex(v, "object.signed_hash", sh.b, 96) == 0);
+	CHECK_STREQ(vectors_str(v, "kind"), "ephemeral");
 	CHECK(memcmp(f.mkp.pk.b, pub.b, 32) == 0);
 	smimp_msgkey_hash(&h, f.address, SMIMP_MSGKEY_EPHEMERAL, &pub);
 	CHECK(memcmp(h.b, want.b, 32) == 0);
@@ -97,7 +55,8 @@ TEST(vector_reproduces)
 
 TEST(vector_json_byte_for_byte)
 {
-	json_t *got, *want = json_object_get(section("message_key"), "object");
+	json_t *got, *want = json_object_get(vectors_section("message_key"),
+					     "object");
 	struct fixture f;
 
 	REQUIRE(load_fixture(&f) == 0);
@@ -111,7 +70,7 @@ TEST(vector_json_byte_for_byte)
 
 TEST(vector_verify_ok)
 {
-	const json_t *v = section("message_key");
+	const json_t *v = vectors_section("message_key");
 	struct smimp_error err = {0};
 	struct smimp_msgkey mk;
 	struct fixture f;
@@ -166,7 +125,7 @@ TEST(verify_other_signer)
 	struct fixture f;
 
 	REQUIRE(load_fixture(&f) == 0);
-	REQUIRE(keypair(&alice, "alice") == 0);
+	REQUIRE(vectors_keypair(&alice, "alice") == 0);
 	smimp_msgkey_sign(&f.mk, f.address, SMIMP_MSGKEY_EPHEMERAL, &f.mkp.pk,
 			  &alice.sk);
 	CHECK(smimp_msgkey_verify(&f.mk, f.address, &f.bob.pk, -1, NULL) ==
@@ -216,13 +175,13 @@ TEST(verify_refuses_master_key_bytes)
 
 TEST(verify_refuses_master_key_curve_form)
 {
-	const json_t *bob = json_object_get(section("keys"), "bob");
+	const json_t *bob = json_object_get(vectors_section("keys"), "bob");
 	struct smimp_box_pk curve, want;
 	struct smimp_msgkey mk;
 	struct fixture f;
 
 	REQUIRE(load_fixture(&f) == 0);
-	REQUIRE(vhex(want.b, 32, bob, "curve25519_public_key") == 0);
+	REQUIRE(vectors_hex(bob, "curve25519_public_key", want.b, 32) == 0);
 	REQUIRE(smimp_sign_pk_to_box(&curve, &f.bob.pk) == SMIMP_OK);
 	CHECK(memcmp(curve.b, want.b, 32) == 0);
 	smimp_msgkey_sign(&mk, f.address, SMIMP_MSGKEY_NONEPHEMERAL, &curve,
@@ -264,7 +223,7 @@ TEST(json_round_trip)
 /* The vector object with one member replaced (NULL value: removed). */
 static enum smimp_err parse_edited(const char *name, json_t *value)
 {
-	json_t *o = json_deep_copy(json_object_get(section("message_key"),
+	json_t *o = json_deep_copy(json_object_get(vectors_section("message_key"),
 						   "object"));
 	struct smimp_error err = {0};
 	struct smimp_msgkey mk;
@@ -283,8 +242,8 @@ static enum smimp_err parse_edited(const char *name, json_t *value)
 
 TEST(json_bad_hex)
 {
-	const char *key = vstr(json_object_get(section("message_key"), "object"),
-			       "key");
+	const char *key = vectors_str(vectors_section("message_key"),
+				      "object.key");
 	char upper[65];
 
 	REQUIRE(key != NULL && strlen(key) == 64);

@@ -16,58 +16,25 @@
 #define T0 1451606400 /* 2016-01-01 00:00:00 */
 #define DAY 86400
 
-static json_t *vectors(void)
-{
-	static json_t *v;
-
-	if (v == NULL) {
-		smimp_init();
-		v = vectors_load(REFERENCE_VECTORS);
-	}
-	return v;
-}
-
 static const json_t *vector_pin(void)
 {
-	return json_object_get(json_object_get(vectors(), "history"), "pin");
+	return json_object_get(vectors_section("history"), "pin");
 }
 
-static void seeded(struct smimp_sign_keypair *kp, uint8_t byte)
-{
-	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
-
-	smimp_init();
-	memset(seed, byte, sizeof seed);
-	smimp_sign_keypair_from_seed(kp, seed);
-}
-
+/* Appends a record of alice to arr; its signed hash goes to *sh. */
 static void add(json_t *arr, int64_t seq, const struct smimp_sign_pk *pk,
 		const struct smimp_signed_hash *previous, int64_t t,
 		const char *name, const struct smimp_sign_sk *sk,
 		struct smimp_signed_hash *sh)
 {
-	struct smimp_record r;
-	struct smimp_error err;
-	struct smimp_record_values v = {
-		.address = ADDR, .public_key = pk, .previous = previous,
-		.seq = seq, .changed_at = t, .name = name,
-	};
-
-	if (smimp_record_build(&r, &v, sk, &err) != SMIMP_OK) {
-		fprintf(stderr, "build: %s\n", err.message);
-		return;
-	}
-	json_array_append_new(arr, smimp_record_to_json(&r));
-	if (sh != NULL)
-		*sh = r.signed_hash;
-	smimp_record_free(&r);
+	vectors_add_record(arr, ADDR, seq, pk, previous, t, name, sk, sh);
 }
 
 /* The reference history's records; the first n of them when n < 3. */
 static json_t *vector_records(size_t n)
 {
 	json_t *arr = json_deep_copy(json_object_get(
-		json_object_get(vectors(), "history"), "records"));
+		json_object_get(vectors_ref(), "history"), "records"));
 
 	while (json_array_size(arr) > n)
 		json_array_remove(arr, json_array_size(arr) - 1);
@@ -106,7 +73,7 @@ static json_t *grown(int extra, struct smimp_signed_hash *last)
 	json_t *arr = vector_records(3);
 	struct smimp_signed_hash sh;
 
-	seeded(&rotated, 3);
+	vectors_seeded(&rotated, 3);
 	smimp_hex_decode_str(sh.b, sizeof sh.b, json_string_value(
 		json_object_get(json_array_get(arr, 2), "signed_hash")));
 	for (int i = 0; i < extra; i++)
@@ -132,10 +99,11 @@ TEST(vectors_pin)
 	REQUIRE(smimp_pin_from_json(&stored, vector_pin(), &err) == SMIMP_OK);
 	CHECK(memcmp(&stored, &pin, sizeof pin) == 0);
 	CHECK(stored.latest_seq == 2);
-	CHECK_STREQ(stored.address, vectors_str(vectors(), "history.pin.address"));
+	CHECK_STREQ(stored.address,
+		    vectors_str(vectors_ref(), "history.pin.address"));
 	struct smimp_sign_pk k;
 
-	REQUIRE(vectors_hex(vectors(), "keys.alice.ed25519_public_key", k.b,
+	REQUIRE(vectors_hex(vectors_ref(), "keys.alice.ed25519_public_key", k.b,
 			    sizeof k.b) == 0);
 	CHECK(smimp_sign_pk_equal(&k, &stored.first_public_key));
 }
@@ -223,7 +191,7 @@ TEST(pin_advances_after_growth)
 	struct smimp_history h;
 	struct smimp_error err;
 
-	seeded(&rotated, 3);
+	vectors_seeded(&rotated, 3);
 	/* First contact at record 1, then the rotation and two more. */
 	REQUIRE(validate(&h, vector_records(2)) == 0);
 	smimp_pin_from_history(&pin, &h);
@@ -268,8 +236,8 @@ TEST(forked_history_refused)
 	struct smimp_error err;
 	json_t *arr;
 
-	seeded(&alice, 1);
-	seeded(&mallory, 9);
+	vectors_seeded(&alice, 1);
+	vectors_seeded(&mallory, 9);
 	REQUIRE(vector_pin_of_history(&pin) == 0);
 	before = pin;
 	/* Another record 2 (a rotation to mallory's key, validly signed with
@@ -298,7 +266,7 @@ TEST(replaced_record0_refused)
 	struct smimp_error err;
 	json_t *arr = json_array();
 
-	seeded(&mallory, 9);
+	vectors_seeded(&mallory, 9);
 	REQUIRE(vector_pin_of_history(&pin) == 0);
 	/* A whole new identity for the same address, as long as the old. */
 	add(arr, 0, &mallory.pk, NULL, T0, NULL, &mallory.sk, &s[0]);
@@ -322,7 +290,7 @@ TEST(history_of_other_address_refused)
 	struct smimp_error err;
 	json_t *arr = json_array();
 
-	seeded(&alice, 1);
+	vectors_seeded(&alice, 1);
 	REQUIRE(vector_pin_of_history(&pin) == 0);
 	v.address = "alice#example.org";
 	v.public_key = &alice.pk;

@@ -12,35 +12,10 @@
 #include "smimp/key.h"
 #include "smimp/pow.h"
 #include "testlib.h"
+#include "vectors_util.h"
 
-static json_t *vectors(void)
-{
-	static json_t *v;
-	json_error_t jerr;
-
-	if (v == NULL) {
-		smimp_init();
-		v = json_load_file(SMIMP_SHARED_DIR "/spec/vectors.json",
-				   JSON_ALLOW_NUL, &jerr);
-		if (v == NULL)
-			fprintf(stderr, "vectors.json: %s\n", jerr.text);
-	}
-	return v;
-}
-
-static const char *vstr(const char *section, const char *name)
-{
-	return json_string_value(json_object_get(
-		json_object_get(vectors(), section), name));
-}
-
-/* Decodes a fixed-size hex member of a section; 0 on success. */
-static int vhex(uint8_t *out, size_t len, const char *section,
-		const char *name)
-{
-	return smimp_hex_decode_str(out, len, vstr(section, name)) == SMIMP_OK
-		       ? 0 : -1;
-}
+/* The reference vectors' proof_of_work section. */
+#define POW vectors_section("proof_of_work")
 
 static double now_seconds(void)
 {
@@ -60,21 +35,21 @@ struct fixture {
 
 static int load_fixture(struct fixture *f)
 {
-	const char *s = vstr("proof_of_work", "proof_of_work");
+	const char *s = vectors_str(POW, "proof_of_work");
 
-	if (s == NULL || vhex(f->prefix.b, 32, "proof_of_work", "pow_prefix") ||
-	    vhex(f->nonce.b, 32, "proof_of_work", "pow_nonce") ||
+	if (s == NULL || vectors_hex(POW, "pow_prefix", f->prefix.b, 32) ||
+	    vectors_hex(POW, "pow_nonce", f->nonce.b, 32) ||
 	    smimp_pow_parse(&f->proof, s, strlen(s)) != SMIMP_OK)
 		return -1;
 	f->zero_bits = (unsigned)json_integer_value(json_object_get(
-		json_object_get(vectors(), "proof_of_work"), "zero_bits"));
+		POW, "zero_bits"));
 	return 0;
 }
 
 TEST(vector_ciphertext_hash)
 {
 	const char *hex = json_string_value(json_object_get(
-		json_object_get(vectors(), "envelope"), "ciphertext"));
+		json_object_get(vectors_ref(), "envelope"), "ciphertext"));
 	struct smimp_hash want, got;
 	uint8_t *ct;
 	size_t len;
@@ -84,7 +59,7 @@ TEST(vector_ciphertext_hash)
 	ct = malloc(len);
 	REQUIRE(ct != NULL);
 	REQUIRE(smimp_hex_decode(ct, len, hex, 2 * len) == SMIMP_OK);
-	REQUIRE(vhex(want.b, 32, "proof_of_work", "ciphertext_hash") == 0);
+	REQUIRE(vectors_hex(POW, "ciphertext_hash", want.b, 32) == 0);
 	smimp_pow_ciphertext_hash(&got, ct, len);
 	CHECK(memcmp(got.b, want.b, 32) == 0);
 	free(ct);
@@ -95,12 +70,12 @@ TEST(vector_prefix)
 	struct smimp_hash lth, cth, want, got;
 	struct smimp_token nonce;
 
-	REQUIRE(vhex(lth.b, 32, "proof_of_work", "login_token_hash") == 0);
-	REQUIRE(vhex(cth.b, 32, "proof_of_work", "ciphertext_hash") == 0);
-	REQUIRE(vhex(nonce.b, 32, "proof_of_work", "pow_nonce") == 0);
-	REQUIRE(vhex(want.b, 32, "proof_of_work", "pow_prefix") == 0);
-	smimp_pow_prefix(&got, &lth, &cth, vstr("proof_of_work", "recipient"),
-			 vstr("proof_of_work", "message_type"), &nonce);
+	REQUIRE(vectors_hex(POW, "login_token_hash", lth.b, 32) == 0);
+	REQUIRE(vectors_hex(POW, "ciphertext_hash", cth.b, 32) == 0);
+	REQUIRE(vectors_hex(POW, "pow_nonce", nonce.b, 32) == 0);
+	REQUIRE(vectors_hex(POW, "pow_prefix", want.b, 32) == 0);
+	smimp_pow_prefix(&got, &lth, &cth, vectors_str(POW, "recipient"),
+			 vectors_str(POW, "message_type"), &nonce);
 	CHECK(memcmp(got.b, want.b, 32) == 0);
 }
 
@@ -116,8 +91,8 @@ TEST(vector_solve_one_thread)
 
 	REQUIRE(load_fixture(&f) == 0);
 	REQUIRE(f.zero_bits == 12);
-	REQUIRE(vhex(value.b, 32, "proof_of_work", "value") == 0);
-	REQUIRE(vhex(pow_hash.b, 32, "proof_of_work", "pow_hash") == 0);
+	REQUIRE(vectors_hex(POW, "value", value.b, 32) == 0);
+	REQUIRE(vectors_hex(POW, "pow_hash", pow_hash.b, 32) == 0);
 	REQUIRE(smimp_pow_solve(&p, &f.prefix, &f.nonce, f.zero_bits, &opts,
 				&tries) == SMIMP_OK);
 	/* i = 9516 is the 9517th try. */
@@ -127,7 +102,7 @@ TEST(vector_solve_one_thread)
 	CHECK(memcmp(p.nonce.b, f.nonce.b, 32) == 0);
 	CHECK(smimp_pow_leading_zero_bits(&p.pow_hash) == 12);
 	smimp_pow_format(str, &p);
-	CHECK_STREQ(str, vstr("proof_of_work", "proof_of_work"));
+	CHECK_STREQ(str, vectors_str(POW, "proof_of_work"));
 }
 
 TEST(vector_verify_ok)
@@ -210,14 +185,14 @@ TEST(verify_zero_bits_accepts_any_value)
 
 TEST(parse_format_round_trip)
 {
-	const char *s = vstr("proof_of_work", "proof_of_work");
+	const char *s = vectors_str(POW, "proof_of_work");
 	char out[SMIMP_POW_STRING_LEN + 1];
 	struct smimp_pow_proof p;
 	struct smimp_hash pow_hash;
 
 	REQUIRE(s != NULL && strlen(s) == SMIMP_POW_STRING_LEN);
 	REQUIRE(smimp_pow_parse(&p, s, strlen(s)) == SMIMP_OK);
-	REQUIRE(vhex(pow_hash.b, 32, "proof_of_work", "pow_hash") == 0);
+	REQUIRE(vectors_hex(POW, "pow_hash", pow_hash.b, 32) == 0);
 	CHECK(memcmp(p.pow_hash.b, pow_hash.b, 32) == 0);
 	CHECK(p.nonce.b[0] == 0x31 && p.value.b[0] == 0x2c && p.value.b[1] == 0x25);
 	memset(out, 'x', sizeof out);
@@ -237,7 +212,7 @@ static int rejects(const char *s, size_t len)
 
 TEST(parse_rejects_malformed)
 {
-	const char *good = vstr("proof_of_work", "proof_of_work");
+	const char *good = vectors_str(POW, "proof_of_work");
 	char buf[SMIMP_POW_STRING_LEN + 8];
 	const size_t n = SMIMP_POW_STRING_LEN;
 

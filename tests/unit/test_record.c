@@ -17,40 +17,6 @@
 #define T0 1451606400 /* 2016-01-01 00:00:00 */
 #define DAY 86400
 
-static json_t *vectors(void)
-{
-	static json_t *v;
-
-	if (v == NULL) {
-		smimp_init();
-		v = vectors_load(REFERENCE_VECTORS);
-	}
-	return v;
-}
-
-static void seeded(struct smimp_sign_keypair *kp, uint8_t byte)
-{
-	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
-
-	smimp_init();
-	memset(seed, byte, sizeof seed);
-	smimp_sign_keypair_from_seed(kp, seed);
-}
-
-/* A wire record {"data": data, "signed_hash"} signed by sk. */
-static json_t *wire(const char *data, const struct smimp_sign_sk *sk)
-{
-	struct smimp_signed_hash sh;
-	struct smimp_hash h;
-	json_t *o = json_object();
-
-	smimp_record_hash(&h, data, strlen(data));
-	smimp_signed_hash_make(&sh, &h, sk);
-	json_object_set_new(o, "data", json_string(data));
-	smimp_json_set_hex(o, "signed_hash", sh.b, sizeof sh.b);
-	return o;
-}
-
 /* Parses a record whose data is `data`, signed by alice; returns the code. */
 static enum smimp_err parse_data(const char *data, struct smimp_error *err)
 {
@@ -59,8 +25,8 @@ static enum smimp_err parse_data(const char *data, struct smimp_error *err)
 	enum smimp_err e;
 	json_t *w;
 
-	seeded(&alice, 1);
-	w = wire(data, &alice.sk);
+	vectors_seeded(&alice, 1);
+	w = vectors_wire_record(data, &alice.sk);
 	e = smimp_record_from_json(&r, w, err);
 	json_decref(w);
 	smimp_record_free(&r);
@@ -112,21 +78,21 @@ TEST(vectors_rebuilt_byte_for_byte)
 	const char *profiles[] = {"https://social.example/@alice"};
 	char hex[2 * SMIMP_SIGNED_HASH_BYTES + 1];
 
-	seeded(&alice, 1);
-	seeded(&rotated, 3);
-	REQUIRE(vectors() != NULL);
+	vectors_seeded(&alice, 1);
+	vectors_seeded(&rotated, 3);
+	REQUIRE(vectors_ref() != NULL);
 	/* The seeded keys are the vectors' keys. */
 	struct smimp_sign_pk vpk;
 
-	REQUIRE(vectors_hex(vectors(), "keys.alice.ed25519_public_key",
+	REQUIRE(vectors_hex(vectors_ref(), "keys.alice.ed25519_public_key",
 			    vpk.b, sizeof vpk.b) == 0);
 	CHECK(smimp_sign_pk_equal(&vpk, &alice.pk));
-	REQUIRE(vectors_hex(vectors(), "keys.alice_rotated.ed25519_public_key",
+	REQUIRE(vectors_hex(vectors_ref(), "keys.alice_rotated.ed25519_public_key",
 			    vpk.b, sizeof vpk.b) == 0);
 	CHECK(smimp_sign_pk_equal(&vpk, &rotated.pk));
-	CHECK_STREQ(vectors_str(vectors(), "history.address"), ADDR);
-	recs = json_object_get(json_object_get(vectors(), "history"), "records");
-	hashes = json_object_get(json_object_get(vectors(), "history"),
+	CHECK_STREQ(vectors_str(vectors_ref(), "history.address"), ADDR);
+	recs = json_object_get(vectors_section("history"), "records");
+	hashes = json_object_get(json_object_get(vectors_ref(), "history"),
 				 "record_hashes");
 	REQUIRE(json_array_size(recs) == 3 && json_array_size(hashes) == 3);
 
@@ -174,13 +140,13 @@ TEST(vectors_rebuilt_byte_for_byte)
 TEST(vectors_parse_fields)
 {
 	const json_t *recs = json_object_get(
-		json_object_get(vectors(), "history"), "records");
+		json_object_get(vectors_ref(), "history"), "records");
 	struct smimp_sign_keypair alice, rotated;
 	struct smimp_record r;
 	struct smimp_error err;
 
-	seeded(&alice, 1);
-	seeded(&rotated, 3);
+	vectors_seeded(&alice, 1);
+	vectors_seeded(&rotated, 3);
 	REQUIRE(smimp_record_from_json(&r, json_array_get(recs, 1), &err) ==
 		SMIMP_OK);
 	CHECK_STREQ(r.address, ADDR);
@@ -219,8 +185,8 @@ TEST(minimal_record_and_unknown_members)
 	struct smimp_record r;
 	json_t *w;
 
-	seeded(&alice, 1);
-	w = wire(data0(""), &alice.sk);
+	vectors_seeded(&alice, 1);
+	w = vectors_wire_record(data0(""), &alice.sk);
 	json_object_set_new(w, "extra", json_true());
 	CHECK(smimp_record_from_json(&r, w, &err) == SMIMP_OK);
 	json_decref(w);
@@ -230,12 +196,12 @@ TEST(minimal_record_and_unknown_members)
 TEST(tampered_signed_hash_fails_verify)
 {
 	const json_t *recs = json_object_get(
-		json_object_get(vectors(), "history"), "records");
+		json_object_get(vectors_ref(), "history"), "records");
 	struct smimp_sign_keypair alice;
 	struct smimp_record r;
 	struct smimp_error err;
 
-	seeded(&alice, 1);
+	vectors_seeded(&alice, 1);
 	REQUIRE(smimp_record_from_json(&r, json_array_get(recs, 0), &err) ==
 		SMIMP_OK);
 	r.signed_hash.b[10] ^= 1; /* signature */
@@ -464,7 +430,7 @@ TEST(build_refuses_bad_values)
 		.seq = 0, .changed_at = T0,
 	};
 
-	seeded(&alice, 1);
+	vectors_seeded(&alice, 1);
 	CHECK(smimp_record_build(&r, &v, &alice.sk, &err) ==
 	      SMIMP_ERR_BAD_REQUEST);
 	v.address = ADDR;
@@ -490,8 +456,8 @@ TEST(check_first)
 	struct smimp_record r;
 	struct smimp_error err;
 
-	seeded(&alice, 1);
-	seeded(&bob, 2);
+	vectors_seeded(&alice, 1);
+	vectors_seeded(&bob, 2);
 	REQUIRE(make(&r, 0, &alice.pk, NULL, T0, &alice.sk) == SMIMP_OK);
 	CHECK(smimp_record_check_first(&r, ADDR, T0, &err) == SMIMP_OK);
 	CHECK(smimp_record_check_first(&r, ADDR, T0 - 300, &err) == SMIMP_OK);
@@ -516,9 +482,9 @@ struct chain {
 
 static int chain_make(struct chain *c)
 {
-	seeded(&c->alice, 1);
-	seeded(&c->rotated, 3);
-	seeded(&c->bob, 2);
+	vectors_seeded(&c->alice, 1);
+	vectors_seeded(&c->rotated, 3);
+	vectors_seeded(&c->bob, 2);
 	c->keys[0] = c->alice.pk;
 	c->keys[1] = c->rotated.pk;
 	return make(&c->r[0], 0, &c->alice.pk, NULL, T0, &c->alice.sk) ||
