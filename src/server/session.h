@@ -37,4 +37,13 @@ enum smimp_err smd_session_require(const struct smd_request *req,
 				   struct smd_session *out,
 				   struct smimp_error *err);
 
+/* How long a session lives (spec 7 leaves it to the server). */
+#define SMD_SESSION_SECONDS 3600
+/* Bytes of a session id (at least 32 random bytes, spec 7). */
+#define SMD_SESSION_ID_BYTES 32
+
+/* The store key of a session id: BLAKE2b-256 of its raw bytes. */
+void smd_session_hash(uint8_t out[SMD_SESSION_HASH_BYTES],
+		      const uint8_t id[SMD_SESSION_ID_BYTES]);
+
 #endif

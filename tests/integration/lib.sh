@@ -1,0 +1,129 @@
+# Shared helpers of the smimpd integration tests (sourced, not run): a temp
+# folder cleaned on exit, pass/fail counters, a test CA and a server
+# certificate for a.test, b.test and localhost, free loopback ports,
+# starting smimpd processes, and curl checks over real TLS.
+# Before sourcing: set -euo pipefail. After: call lib_init NAME.
+
+FAILS=0
+LIB_PIDS=()
+CONNECT=()      # --connect-to arguments every request uses
+
+lib_cleanup() {
+	local p
+	for p in "${LIB_PIDS[@]}"; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -KILL "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
+	[[ -n ${TMP:-} ]] && rm -rf "$TMP"
+}
+
+lib_init() {
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	trap lib_cleanup EXIT
+	trap 'exit 130' INT TERM
+	cd "$TMP"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	FAILS=$((FAILS + 1))
+}
+pass() { echo "ok: $*"; }
+
+# ca.pem/ca.key and srv.pem/srv.key for a.test, b.test and localhost.
+make_certs() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout ca.key -out ca.pem -days 2 -subj "/CN=smimpd test CA" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout srv.key -out srv.csr -subj "/CN=a.test" 2>/dev/null
+	cat > ext.cnf <<'EOC'
+subjectAltName = DNS:a.test, DNS:b.test, DNS:localhost
+basicConstraints = CA:FALSE
+keyUsage = digitalSignature
+extendedKeyUsage = serverAuth
+EOC
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-out srv.pem -days 2 -extfile ext.cnf 2>/dev/null
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! port_in_use "$p"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# start_smimpd SMIMPD CONF LOG HOST PORT: starts "serve" and waits until
+# https://HOST:PORT/version answers; the pid goes to LAST_PID and LIB_PIDS.
+start_smimpd() {
+	local smimpd=$1 conf=$2 log=$3 host=$4 port=$5
+	"$smimpd" --config "$conf" serve 2>>"$log" &
+	LAST_PID=$!
+	LIB_PIDS+=("$LAST_PID")
+	for _ in $(seq 1 100); do
+		if curl -s -o /dev/null --cacert "$TMP/ca.pem" \
+			--connect-to "$host:$port:127.0.0.1:$port" "https://$host:$port/version"; then
+			return 0
+		fi
+		kill -0 "$LAST_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$log" >&2
+	return 1
+}
+
+# stop_smimpd PID: SIGTERM and wait.
+stop_smimpd() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# req CURL_ARGS...: one request; the status goes to STATUS, the body to
+# body.out, the headers to headers.out.
+req() {
+	STATUS=$(curl -sS -o body.out -D headers.out -w '%{http_code}' \
+		--cacert "$TMP/ca.pem" "${CONNECT[@]}" "$@") || STATUS="curl-error"
+}
+
+# check NAME EXPECTED_STATUS EXPECTED_ERROR_CODE CURL_ARGS... ("" = any body)
+check() {
+	local name=$1 want_status=$2 want_code=$3
+	shift 3
+	req "$@"
+	if [[ $STATUS != "$want_status" ]]; then
+		fail "$name: status $STATUS, want $want_status (body: $(head -c 300 body.out))"
+	elif [[ -n $want_code ]] && ! grep -q "\"error\":\"$want_code\"" body.out; then
+		fail "$name: body $(head -c 300 body.out), want error $want_code"
+	else
+		pass "$name"
+	fi
+}
+
+header_has() {
+	if tr -d '\r' < headers.out | grep -qi "^$1\$"; then
+		pass "header $1"
+	else
+		fail "header $1 missing: $(tr -d '\r' < headers.out | tr '\n' '|')"
+	fi
+}
+
+lib_finish() {
+	if [[ $FAILS -ne 0 ]]; then
+		local l
+		for l in "$@"; do
+			echo "---- $l ----" >&2
+			tail -n 60 "$l" >&2 || true
+		done
+		echo "$FAILS check(s) failed" >&2
+		exit 1
+	fi
+	echo "all checks passed"
+}
