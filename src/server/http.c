@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "policy.h"
 #include "routes.h"
 #include "smimp/json.h"
 #include "tls.h"
@@ -273,6 +274,24 @@ static enum MHD_Result take(struct reqctx *ctx, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
+/* The peer's address as text in buf, or NULL. */
+static const char *client_addr(struct MHD_Connection *c, char *buf, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET)
+		return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+				 buf, (socklen_t)size);
+	if (sa->sa_family == AF_INET6)
+		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				 buf, (socklen_t)size);
+	return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -282,6 +301,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct reqctx *ctx = *con_cls;
 	struct smd_request req;
 	struct smd_response resp;
+	struct smimp_error err = {SMIMP_OK, ""};
+	char addr[INET6_ADDRSTRLEN];
 
 	(void)version;
 	if (ctx == NULL)
@@ -310,7 +331,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	req.body_len = ctx->len;
 	req.conn = (struct smd_http_conn *)c;
 	req.srv = inst->srv;
-	smd_route(&req, &resp);
+	req.client_addr = client_addr(c, addr, sizeof addr);
+	if (smd_policy_admit(&req, &resp.retry_after, &err) != SMIMP_OK)
+		smd_response_error(&resp, SMIMP_ERR_RATE_LIMITED, err.message);
+	else
+		smd_route(&req, &resp);
 	return queue(c, ctx, &resp);
 }
 

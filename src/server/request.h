@@ -30,6 +30,7 @@ struct smd_request {
 	const char *path;          /* raw URL path, starts with '/' */
 	const char *host;          /* Host header or NULL */
 	const char *auth;          /* SMIMP-Authentication header or NULL */
+	const char *client_addr;   /* the peer's IP address as text, or NULL */
 	const char *content_type;  /* Content-Type header or NULL */
 	const uint8_t *body;       /* never NULL; body_len bytes, NUL after them */
 	size_t body_len;

@@ -1,0 +1,380 @@
+/* The sending calls (spec 8, 9): get_message_key, get_pow_params and
+ * send_message. Untrusted input: the recipient in the body or path, the
+ * message type segment and the whole send_message body, which
+ * smimp_envelope_accept checks with store callbacks. Every single use (key
+ * issue, nonce, message) is committed before the answer relies on it. */
+#include <string.h>
+
+#include "api_mail.h"
+#include "config.h"
+#include "policy.h"
+#include "smimp/address.h"
+#include "smimp/envelope.h"
+#include "smimp/hex.h"
+#include "smimp/json.h"
+#include "smimp/key.h"
+#include "smimp/timestamp.h"
+
+/* ---- get_message_key (9.3) ---- */
+
+struct draw_arg {
+	const struct smd_db *db;
+	const char *recipient, *sender;
+	int64_t now;
+	long long max_per_hour;
+	struct smd_key_draw out;
+};
+
+static enum smd_store_rc draw_fn(struct smd_txn *txn, void *p)
+{
+	struct draw_arg *a = p;
+
+	return a->db->ops->mail->key_draw(txn, a->recipient, a->sender, a->now,
+					  a->max_per_hour, &a->out);
+}
+
+/* Refuses senders the recipient's lists refuse; *verdict for the rest. */
+static enum smimp_err judge(const struct smd_request *req, const char *recipient,
+			    const char *sender, enum smimp_list_verdict *verdict,
+			    struct smimp_error *err)
+{
+	enum smimp_err e = smimp_list_verdict(verdict, recipient, sender,
+					      smd_mail_list_lookup,
+					      req->srv->db, err);
+
+	if (e != SMIMP_OK)
+		return e;
+	if (smimp_list_verdict_refuses(*verdict))
+		return smimp_error_set(err, SMIMP_ERR_REJECTED,
+				       "the recipient refuses messages from this sender");
+	return SMIMP_OK;
+}
+
+enum smimp_err smd_api_get_message_key(const struct smd_request *req,
+				       const struct smd_args *args,
+				       struct smd_response *resp,
+				       struct smimp_error *err)
+{
+	struct smd_session sess;
+	struct smd_mail_recipient rcpt;
+	enum smimp_list_verdict verdict;
+	char recipient[SMIMP_ADDRESS_MAX + 1];
+	struct draw_arg a;
+	const char *addr;
+	size_t addr_len;
+	char hex[2 * SMIMP_SIGN_PK_BYTES + 1];
+	json_t *body = NULL, *out;
+	enum smimp_err e;
+
+	(void)args;
+	if ((e = smd_mail_session(req, resp, SMD_SESSION_ANY, &sess, err)) != SMIMP_OK)
+		return e;
+	body = smd_mail_body(req, SMD_MAIL_SMALL_BODY, err);
+	if (body == NULL)
+		return err->code;
+	e = smimp_json_get_string(body, "address", 0, SMIMP_ADDRESS_MAX + 16,
+				  &addr, &addr_len, err);
+	if (e == SMIMP_OK)
+		e = smimp_address_normalize(recipient, addr, addr_len, err);
+	json_decref(body);
+	if (e != SMIMP_OK)
+		return e;
+	if ((e = smd_mail_recipient(req, recipient, &rcpt, err)) != SMIMP_OK ||
+	    (e = judge(req, recipient, sess.address, &verdict, err)) != SMIMP_OK)
+		return e;
+	memset(&a, 0, sizeof a);
+	a.db = req->srv->db;
+	a.recipient = recipient;
+	a.sender = sess.address;
+	a.now = smimp_timestamp_now();
+	a.max_per_hour = req->srv->cfg->ephemeral_draws_per_hour;
+	if (smd_db_write_grouped(req->srv->db, draw_fn, &a) != SMD_STORE_OK)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
+				       "could not draw a message key");
+	smimp_hex_encode(hex, sizeof hex, rcpt.master_pk.b, sizeof rcpt.master_pk.b);
+	out = json_pack("{s:s, s:o, s:b}", "public_key", hex, "message_key",
+			smimp_msgkey_to_json(&a.out.key), "non_ephemeral",
+			a.out.non_ephemeral);
+	if (out == NULL)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
+	smd_response_json(resp, 200, out);
+	return SMIMP_OK;
+}
+
+/* ---- get_pow_params (8) ---- */
+
+struct pow_arg {
+	const struct smd_db *db;
+	struct smd_pow_nonce_new n;
+};
+
+static enum smd_store_rc pow_issue_fn(struct smd_txn *txn, void *p)
+{
+	struct pow_arg *a = p;
+
+	return a->db->ops->mail->pow_issue(txn, &a->n);
+}
+
+enum smimp_err smd_api_get_pow_params(const struct smd_request *req,
+				      const struct smd_args *args,
+				      struct smd_response *resp,
+				      struct smimp_error *err)
+{
+	struct smd_session sess;
+	struct smd_mail_recipient rcpt;
+	enum smimp_list_verdict verdict;
+	char recipient[SMIMP_ADDRESS_MAX + 1], type[SMIMP_MSGTYPE_MAX + 1];
+	char hex[2 * SMIMP_TOKEN_BYTES + 1];
+	struct pow_arg a;
+	json_t *out;
+	enum smimp_err e;
+
+	if ((e = smd_mail_session(req, resp, SMD_SESSION_ANY, &sess, err)) != SMIMP_OK ||
+	    (e = smimp_address_from_path(recipient, args->seg[0], args->len[0],
+					 err)) != SMIMP_OK ||
+	    (e = smd_mail_seg_type(type, args, 1, err)) != SMIMP_OK ||
+	    (e = smd_mail_recipient(req, recipient, &rcpt, err)) != SMIMP_OK ||
+	    (e = judge(req, recipient, sess.address, &verdict, err)) != SMIMP_OK)
+		return e;
+	memset(&a, 0, sizeof a);
+	a.db = req->srv->db;
+	a.n.session_hash = sess.hash;
+	a.n.recipient = recipient;
+	a.n.message_type = type;
+	a.n.zero_bits = smd_policy_pow_bits(req->srv->cfg, verdict, recipient, type);
+	a.n.now = smimp_timestamp_now();
+	smimp_random_bytes(a.n.nonce.b, sizeof a.n.nonce.b);
+	if (smd_db_write_grouped(req->srv->db, pow_issue_fn, &a) != SMD_STORE_OK)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
+				       "could not store the nonce");
+	smimp_hex_encode(hex, sizeof hex, a.n.nonce.b, sizeof a.n.nonce.b);
+	out = json_pack("{s:I, s:s}", "zero_bits", (json_int_t)a.n.zero_bits,
+			"nonce", hex);
+	if (out == NULL)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
+	smd_response_json(resp, 200, out);
+	return SMIMP_OK;
+}
+
+/* ---- send_message (9) ---- */
+
+/* The store behind smimp_envelope_accept's callbacks for one request. */
+struct send_ctx {
+	const struct smd_request *req;
+	const struct smd_session *sess;
+	struct smd_db *db;
+	struct smd_mail_recipient rcpt;
+	bool have_rcpt;
+};
+
+static enum smimp_err cb_recipient(void *p, const struct smimp_accept_request *ar,
+				   enum smimp_recipient_state *state,
+				   struct smimp_sign_pk *master_pk,
+				   struct smimp_error *err)
+{
+	struct send_ctx *c = p;
+	enum smimp_err e = smd_mail_recipient(c->req, ar->recipient, &c->rcpt, err);
+
+	*state = SMIMP_RECIPIENT_UNKNOWN;
+	if (e == SMIMP_ERR_NOT_FOUND)
+		return SMIMP_OK;
+	if (e != SMIMP_OK)
+		return e;
+	c->have_rcpt = true;
+	*state = SMIMP_RECIPIENT_READY;
+	*master_pk = c->rcpt.master_pk;
+	return SMIMP_OK;
+}
+
+/* List lookups get the send context; the shared lookup wants the db. */
+static enum smimp_err cb_list(void *p, const char *owner,
+			      enum smimp_list_kind kind,
+			      const struct smimp_hash *entry, bool *listed,
+			      struct smimp_error *err)
+{
+	struct send_ctx *c = p;
+
+	return smd_mail_list_lookup(c->db, owner, kind, entry, listed, err);
+}
+
+struct consume_arg {
+	const struct smd_db *db;
+	const uint8_t *session_hash;
+	const struct smimp_token *nonce;
+	enum smimp_pow_nonce_state state;
+	struct smimp_pow_issue issue;
+};
+
+static enum smd_store_rc consume_fn(struct smd_txn *txn, void *p)
+{
+	struct consume_arg *a = p;
+
+	return a->db->ops->mail->pow_consume(txn, a->session_hash, a->nonce,
+					     &a->state, &a->issue);
+}
+
+/* Uses the nonce up in a committed write of its own before answering. */
+static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request *ar,
+				     const struct smimp_token *nonce,
+				     enum smimp_pow_nonce_state *state,
+				     struct smimp_pow_issue *issue,
+				     struct smimp_error *err)
+{
+	struct send_ctx *c = p;
+	struct consume_arg a = {c->db, c->sess->hash, nonce,
+				SMIMP_POW_NONCE_UNKNOWN, {"", "", 0}};
+
+	(void)ar;
+	if (smd_db_write_grouped(c->db, consume_fn, &a) != SMD_STORE_OK)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
+				       "could not use the proof-of-work nonce");
+	*state = a.state;
+	*issue = a.issue;
+	return SMIMP_OK;
+}
+
+static enum smimp_err cb_retry(void *p, const struct smimp_accept_request *ar,
+			       const struct smimp_signed_hash *message_hash,
+			       bool *found, struct smimp_hash *message_id,
+			       struct smimp_error *err)
+{
+	struct send_ctx *c = p;
+
+	return smd_store_err(c->db->ops->mail->retry_find(c->db->st, ar->recipient,
+							   c->sess->hash,
+							   message_hash, found,
+							   message_id), err);
+}
+
+static enum smimp_err cb_provenance(void *p, const struct smimp_accept_request *ar,
+				    const struct smimp_box_pk *key,
+				    enum smimp_key_provenance *out,
+				    struct smimp_error *err)
+{
+	struct send_ctx *c = p;
+
+	return smd_store_err(c->db->ops->mail->key_provenance(
+				     c->db->st, ar->recipient, ar->sender, key,
+				     smimp_timestamp_now(), out), err);
+}
+
+/* A first look at the quota; the insert checks it again in its transaction. */
+static enum smimp_err cb_quota(void *p, const struct smimp_accept_request *ar,
+			       size_t len, bool *fits, struct smimp_error *err)
+{
+	struct send_ctx *c = p;
+
+	(void)ar;
+	(void)err;
+	*fits = !c->have_rcpt || c->rcpt.quota_limit < 0 ||
+		(c->rcpt.used_bytes >= 0 &&
+		 (unsigned long long)c->rcpt.used_bytes + len <=
+		 (unsigned long long)c->rcpt.quota_limit);
+	return SMIMP_OK;
+}
+
+struct insert_arg {
+	const struct smd_db *db;
+	struct smd_message_new m;
+};
+
+static enum smd_store_rc insert_fn(struct smd_txn *txn, void *p)
+{
+	struct insert_arg *a = p;
+
+	return a->db->ops->mail->message_insert(txn, &a->m);
+}
+
+static enum smimp_err store_message(const struct send_ctx *c,
+				    const struct smimp_accept_result *acc,
+				    const char *recipient, struct smimp_hash *id,
+				    struct smimp_error *err)
+{
+	struct insert_arg a;
+	enum smd_store_rc rc;
+
+	memset(&a, 0, sizeof a);
+	a.db = c->db;
+	a.m.acc = acc;
+	a.m.recipient = recipient;
+	a.m.session_hash = c->sess->hash;
+	a.m.sender_public_key = c->sess->public_key;
+	a.m.received_at = smimp_timestamp_now();
+	smimp_envelope_new_message_id(&a.m.message_id);
+	rc = smd_db_write_grouped(c->db, insert_fn, &a);
+	if (rc == SMD_STORE_OK) {
+		*id = a.m.stored_id;
+		return SMIMP_OK;
+	}
+	if (rc != SMD_STORE_CONFLICT || a.m.outcome == SMIMP_OK)
+		return smd_store_err(rc, err);
+	switch (a.m.outcome) {
+	case SMIMP_ERR_QUOTA_EXCEEDED:
+		return smimp_error_set(err, a.m.outcome,
+				       "the recipient's mailbox is full");
+	case SMIMP_ERR_BAD_KEY:
+		return smimp_error_set(err, a.m.outcome,
+				       "this ephemeral key already carried a message");
+	default:
+		return smimp_error_set(err, a.m.outcome, "no such user");
+	}
+}
+
+enum smimp_err smd_api_send_message(const struct smd_request *req,
+				    const struct smd_args *args,
+				    struct smd_response *resp,
+				    struct smimp_error *err)
+{
+	struct smd_session sess;
+	struct send_ctx c;
+	struct smimp_accept_request ar;
+	struct smimp_accept_ops ops;
+	struct smimp_accept_result acc;
+	struct smimp_hash id;
+	char recipient[SMIMP_ADDRESS_MAX + 1], hex[2 * SMIMP_HASH_BYTES + 1];
+	json_t *out;
+	enum smimp_err e;
+
+	if ((e = smd_mail_session(req, resp, SMD_SESSION_ANY, &sess, err)) != SMIMP_OK ||
+	    (e = smimp_address_from_path(recipient, args->seg[0], args->len[0],
+					 err)) != SMIMP_OK)
+		return e;
+	memset(&c, 0, sizeof c);
+	c.req = req;
+	c.sess = &sess;
+	c.db = req->srv->db;
+	memset(&ar, 0, sizeof ar);
+	ar.recipient = recipient;
+	ar.sender = sess.address;
+	ar.sender_pk = &sess.public_key;
+	ar.login_token_hash = &sess.login_token_hash;
+	ar.session = &sess;
+	ar.body = (const char *)req->body;
+	ar.body_len = req->body_len;
+	ar.max_envelope_bytes = (size_t)req->srv->cfg->max_envelope_bytes;
+	ar.pow_required = true;   /* this server lists get_pow_params */
+	memset(&ops, 0, sizeof ops);
+	ops.ctx = &c;
+	ops.recipient_state = cb_recipient;
+	ops.list_lookup = cb_list;
+	ops.pow_consume = cb_pow_consume;
+	ops.retry_lookup = cb_retry;
+	ops.key_provenance = cb_provenance;
+	ops.quota_check = cb_quota;
+	e = smimp_envelope_accept(&acc, &ar, &ops, err);
+	if (e != SMIMP_OK)
+		return e;
+	if (acc.retry)
+		id = acc.message_id;
+	else
+		e = store_message(&c, &acc, recipient, &id, err);
+	smimp_accept_result_clear(&acc);
+	if (e != SMIMP_OK)
+		return e;
+	smimp_hex_encode(hex, sizeof hex, id.b, sizeof id.b);
+	out = json_pack("{s:s}", "message_id", hex);
+	if (out == NULL)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
+	smd_response_json(resp, 200, out);
+	return SMIMP_OK;
+}
