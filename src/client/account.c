@@ -1,5 +1,6 @@
 /* The account a command acts for (see account.h). */
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "account.h"
@@ -43,8 +44,28 @@ int smc_account_login(struct smc_ctx *c, struct smc_account *a,
 				  a->ks->base_url, &a->server, e) != 0)
 		return -1;
 	smc_say(c, "logging in as %s", a->ks->address);
-	return smc_login(c->t, &a->server, a->ks->address,
-			 &a->ks->master.kp.sk, &a->session, e);
+	if (smc_login(c->t, &a->server, a->ks->address, &a->ks->master.kp.sk,
+		      &a->session, e) == 0)
+		return 0;
+	{
+		/* A master key rotation that did not finish (see
+		 * cmd_rotate_master.c) explains a refused login. */
+		char dir[PATH_MAX], rot[PATH_MAX + 32];
+		struct smc_err ignored;
+
+		if (smc_home_account_dir(&c->home, a->ks->address, 0, dir,
+					 sizeof dir, &ignored) == 0 &&
+		    (size_t)snprintf(rot, sizeof rot, "%s/keystore.rotating",
+				     dir) < sizeof rot &&
+		    smc_path_exists(rot)) {
+			size_t n = strlen(e->message);
+
+			snprintf(e->message + n, sizeof e->message - n,
+				 ". A master key rotation did not finish: run "
+				 "smimp rotate-master-key to complete it");
+		}
+	}
+	return -1;
 }
 
 void smc_account_close(struct smc_ctx *c, struct smc_account *a)
