@@ -82,5 +82,22 @@ extern const struct smc_command smc_cmd_whois;
 extern const struct smc_command smc_cmd_pins;
 extern const struct smc_command smc_cmd_accounts;
 extern const struct smc_command smc_cmd_keys;
+extern const struct smc_command smc_cmd_rotate_master_key;
+extern const struct smc_command smc_cmd_profile;
+extern const struct smc_command smc_cmd_avatar;
+extern const struct smc_command smc_cmd_whitelist;
+extern const struct smc_command smc_cmd_blacklist;
+extern const struct smc_command smc_cmd_quota;
+extern const struct smc_command smc_cmd_send;
+extern const struct smc_command smc_cmd_sms;
+extern const struct smc_command smc_cmd_send_key;
+extern const struct smc_command smc_cmd_send_custom;
+extern const struct smc_command smc_cmd_outbox;
+extern const struct smc_command smc_cmd_list;
+extern const struct smc_command smc_cmd_read;
+extern const struct smc_command smc_cmd_mark;
+extern const struct smc_command smc_cmd_mv;
+extern const struct smc_command smc_cmd_rm;
+extern const struct smc_command smc_cmd_folders;
 
 #endif

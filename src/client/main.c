@@ -18,6 +18,23 @@ static const struct smc_command *const commands[] = {
 	&smc_cmd_pins,
 	&smc_cmd_accounts,
 	&smc_cmd_keys,
+	&smc_cmd_rotate_master_key,
+	&smc_cmd_profile,
+	&smc_cmd_avatar,
+	&smc_cmd_whitelist,
+	&smc_cmd_blacklist,
+	&smc_cmd_quota,
+	&smc_cmd_send,
+	&smc_cmd_sms,
+	&smc_cmd_send_key,
+	&smc_cmd_send_custom,
+	&smc_cmd_outbox,
+	&smc_cmd_list,
+	&smc_cmd_read,
+	&smc_cmd_mark,
+	&smc_cmd_mv,
+	&smc_cmd_rm,
+	&smc_cmd_folders,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -47,10 +64,10 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name,
 			commands[i]->summary);
-	fprintf(f, "\n%s\nStill to come: send, sms, send-key, send-custom, "
-		   "list, read, mark, mv, rm,\nfolders, keys refill/rotate/import, "
+	fprintf(f, "\n%s\nStill to come: "
+		   "\nkeys refill/rotate/import, "
 		   "rotate-master-key, profile, avatar, whitelist, blacklist,\n"
-		   "quota, outbox. See smimp(1).\n", global_help);
+		   "quota. See smimp(1).\n", global_help);
 }
 
 static const struct smc_command *find_command(const char *name)
