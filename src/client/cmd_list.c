@@ -9,6 +9,7 @@
 
 #include "account.h"
 #include "cli.h"
+#include "keymaint.h"
 #include "mbox.h"
 
 #define LIST_DEFAULT_LIMIT 50
@@ -122,6 +123,15 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 	}
 	if (smc_account_login(c, &a, e) != 0)
 		goto out;
+	/* Checking mail is when keys run low: top them up (spec 13). A
+	 * failure here only warns; the listing is the job. */
+	{
+		struct smc_err ke = {0};
+
+		if (smc_keymaint_auto(c, &a, NULL, &ke) != 0)
+			fprintf(stderr, "smimp: warning: key top-up failed: %s\n",
+				ke.message);
+	}
 	if (!c->json)
 		printf("%-2s %-19s  %-30s %9s  %s\n", "", "received (UTC)",
 		       "from", "bytes", "id");

@@ -64,10 +64,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name,
 			commands[i]->summary);
-	fprintf(f, "\n%s\nStill to come: "
-		   "\nkeys refill/rotate/import, "
-		   "rotate-master-key, profile, avatar, whitelist, blacklist,\n"
-		   "quota. See smimp(1).\n", global_help);
+	fprintf(f, "\n%s\nSee smimp(1) for the whole manual.\n", global_help);
 }
 
 static const struct smc_command *find_command(const char *name)

@@ -173,6 +173,9 @@ static void pin_advice(struct smc_err *e, const char *address)
 {
 	size_t n = strlen(e->message);
 
+	/* The library's message already ends its sentence. */
+	while (n > 0 && (e->message[n - 1] == '.' || e->message[n - 1] == ' '))
+		e->message[--n] = '\0';
 	snprintf(e->message + n, sizeof e->message - n,
 		 ". If %s confirms through another channel that the account "
 		 "was reset, run: smimp pins forget %s", address, address);
