@@ -214,6 +214,52 @@ static enum smimp_err msg_write(struct msg_arg *a, struct smimp_error *err)
 	return smd_store_err(rc, err);
 }
 
+/* Answers the stored envelope out (taken). The same bytes as
+ * smd_response_json, faster: the large base64 "message" member (first in
+ * out) is copied as it is instead of going through jansson's per-character
+ * string escaping, which base64 never needs. */
+static enum smimp_err message_answer(struct smd_response *resp, json_t *out,
+				     struct smimp_error *err)
+{
+	json_t *m = json_object_get(out, "message");
+	const char *b64 = json_string_value(m);
+	size_t blen = json_string_length(m), rlen;
+	char *rest, *body;
+
+	if (b64 == NULL || strcspn(b64, "\"\\") != blen || json_object_size(out) < 2) {
+		smd_response_json(resp, 200, out);
+		return SMIMP_OK;
+	}
+	json_incref(m);
+	json_object_del(out, "message");
+	rest = smimp_json_dump(out);
+	json_decref(out);
+	if (rest == NULL || rest[0] != '{') {
+		json_decref(m);
+		free(rest);
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
+	}
+	rlen = strlen(rest);
+	body = malloc(sizeof "{\"message\":\"\"," + blen + rlen);
+	if (body == NULL) {
+		json_decref(m);
+		free(rest);
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
+	}
+	memcpy(body, "{\"message\":\"", 12);
+	memcpy(body + 12, b64, blen);
+	memcpy(body + 12 + blen, "\",", 2);
+	memcpy(body + 14 + blen, rest + 1, rlen);   /* with its NUL */
+	json_decref(m);
+	free(rest);
+	free(resp->body);
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->body = body;
+	resp->body_len = 13 + blen + rlen;
+	return SMIMP_OK;
+}
+
 enum smimp_err smd_api_message_get(const struct smd_request *req,
 				   const struct smd_args *args,
 				   struct smd_response *resp, struct smimp_error *err)
@@ -250,8 +296,7 @@ enum smimp_err smd_api_message_get(const struct smd_request *req,
 	smimp_stored_envelope_clear(&env);
 	if (out == NULL)
 		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
-	smd_response_json(resp, 200, out);
-	return SMIMP_OK;
+	return message_answer(resp, out, err);
 }
 
 enum smimp_err smd_api_message_delete(const struct smd_request *req,

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "store.h"
 #include "smimp/address.h"
 #include "smimp/discovery.h"
 
@@ -53,6 +54,11 @@ static const struct key keys[] = {
 	{"ca_file", K_STRING, false, 0, 0, OFF(ca_file)},
 	{"connect_to", K_CONNECT_TO, true, 0, 0, 0},
 	{"allow_private_addresses", K_BOOL, false, 0, 0, OFF(allow_private_addresses)},
+	{"rate_per_address", K_INT, false, 0, 100000000, OFF(rate_per_address)},
+	{"rate_burst_per_address", K_INT, false, 1, 100000000, OFF(rate_burst_per_address)},
+	{"rate_per_session", K_INT, false, 0, 100000000, OFF(rate_per_session)},
+	{"rate_burst_per_session", K_INT, false, 1, 100000000, OFF(rate_burst_per_session)},
+	{"rate_limit_loopback", K_BOOL, false, 0, 0, OFF(rate_limit_loopback)},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -270,6 +276,11 @@ static void set_defaults(struct smd_config *cfg)
 	cfg->connection_timeout = SMD_DEFAULT_CONNECTION_TIMEOUT;
 	cfg->threads = 0;
 	cfg->allow_private_addresses = false;
+	cfg->rate_per_address = SMD_DEFAULT_RATE_PER_ADDRESS;
+	cfg->rate_burst_per_address = SMD_DEFAULT_RATE_BURST_PER_ADDRESS;
+	cfg->rate_per_session = SMD_DEFAULT_RATE_PER_SESSION;
+	cfg->rate_burst_per_session = SMD_DEFAULT_RATE_BURST_PER_SESSION;
+	cfg->rate_limit_loopback = false;
 }
 
 /* Applies one `key = value`; returns NULL or a reason (static text or
@@ -325,8 +336,9 @@ static const char *apply(struct smd_config *cfg, const struct key *k,
 		return NULL;
 	}
 	case K_DATABASE:
-		if (strncmp(v, "sqlite:", 7) != 0 || v[7] == '\0')
-			return "expected sqlite:PATH";
+		/* The kinds store.c knows: sqlite:PATH, postgresql://... */
+		if (smd_store_backend(v) == NULL || strchr(v, ':')[1] == '\0')
+			return "expected sqlite:PATH or postgresql://...";
 		cfg->database = xstrdup(v);
 		return NULL;
 	case K_SIZE:

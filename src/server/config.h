@@ -28,6 +28,10 @@
 #define SMD_DEFAULT_INIT_PASSWORD_DAYS 7LL                /* spec 11.1 */
 #define SMD_DEFAULT_MAX_CONNECTIONS 4096LL
 #define SMD_DEFAULT_CONNECTION_TIMEOUT 30LL               /* seconds */
+#define SMD_DEFAULT_RATE_PER_ADDRESS 500LL        /* requests per second */
+#define SMD_DEFAULT_RATE_BURST_PER_ADDRESS 1000LL
+#define SMD_DEFAULT_RATE_PER_SESSION 300LL
+#define SMD_DEFAULT_RATE_BURST_PER_SESSION 600LL
 
 /* One `connect_to` mapping, curl's --connect-to HOST:PORT:ADDR:PORT. An empty
  * host or addr and a port of 0 mean "any" / "unchanged", as in curl. */
@@ -68,6 +72,15 @@ struct smd_config {
 	struct smd_connect_to *connect_to;
 	size_t n_connect_to;
 	bool allow_private_addresses;
+	/* Request rate limits (token buckets): requests per second (0 = no
+	 * limit) and bucket sizes, per client address and per session;
+	 * loopback clients are exempt from the per-address limit unless
+	 * rate_limit_loopback. */
+	long long rate_per_address;
+	long long rate_burst_per_address;
+	long long rate_per_session;
+	long long rate_burst_per_session;
+	bool rate_limit_loopback;
 };
 
 /* Reads and checks the file at path. On success *out is a new configuration

@@ -365,6 +365,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	atomic_fetch_sub(&inst->inflight, 1);
 }
 
+/* threads = 0: 16 per CPU, from 16 to 64. Handlers block on the group
+ * commit's fsync, and a commit can only batch the requests that are waiting
+ * in handler threads, so durable writes need many more threads than CPUs;
+ * an idle pool thread costs little (its stack is only reserved). */
 static unsigned thread_count(const struct smd_config *cfg)
 {
 	long n;
@@ -372,7 +376,8 @@ static unsigned thread_count(const struct smd_config *cfg)
 	if (cfg->threads > 0)
 		return cfg->threads;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
+	n = n < 1 ? 16 : n * 16;
+	return n > 64 ? 64u : n < 16 ? 16u : (unsigned)n;
 }
 
 /* Starts a daemon with pem (taken over), on a new socket (listen_fd

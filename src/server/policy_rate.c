@@ -5,24 +5,22 @@
  * SMIMP-Authentication header, used only through their BLAKE2b hash as a
  * table key, never stored or logged.
  *
- * Limits: SMD_RATE_* below, or the environment variable SMIMPD_RATE =
- * "ADDR_RATE,ADDR_BURST,SESSION_RATE,SESSION_BURST[,LOOPBACK]" (requests
- * per second and bucket sizes; a rate of 0 turns that limit off; LOOPBACK 1
- * also limits loopback clients, which are exempt by default so that a
- * local reverse proxy or load generator is not throttled as one client). */
+ * Limits: the configuration keys rate_per_address, rate_burst_per_address,
+ * rate_per_session, rate_burst_per_session (requests per second and bucket
+ * sizes; a rate of 0 turns that limit off) and rate_limit_loopback
+ * (loopback clients are exempt from the per-address limit by default, so
+ * that a local reverse proxy or load generator is not throttled as one
+ * client). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "policy.h"
 #include "smimp/hash.h"
 
-#define SMD_RATE_ADDR 500.0        /* requests per second per address */
-#define SMD_RATE_ADDR_BURST 1000.0
-#define SMD_RATE_SESSION 300.0     /* requests per second per session */
-#define SMD_RATE_SESSION_BURST 600.0
 #define SLOTS 16384u               /* buckets (a power of two) */
 #define PROBE 8u                   /* slots looked at per key */
 #define STRIPES 64u                /* locks; a probe window never spans two */
@@ -41,30 +39,10 @@ struct limits {
 
 static struct bucket table[SLOTS];
 static pthread_mutex_t stripes[STRIPES];
-static struct limits lim;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void setup(void)
 {
-	const char *env = getenv("SMIMPD_RATE");
-	int loop = 0;
-
-	lim = (struct limits){SMD_RATE_ADDR, SMD_RATE_ADDR_BURST, SMD_RATE_SESSION,
-			      SMD_RATE_SESSION_BURST, false};
-	if (env != NULL) {
-		struct limits l = lim;
-		int n = sscanf(env, "%lf,%lf,%lf,%lf,%d", &l.addr_rate, &l.addr_burst,
-			       &l.sess_rate, &l.sess_burst, &loop);
-
-		if (n >= 4 && l.addr_rate >= 0 && l.addr_burst >= 1 &&
-		    l.sess_rate >= 0 && l.sess_burst >= 1) {
-			l.loopback = n == 5 && loop == 1;
-			lim = l;
-		} else {
-			fprintf(stderr, "smimpd: SMIMPD_RATE is malformed; using the "
-				"default rate limits\n");
-		}
-	}
 	for (unsigned i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&stripes[i], NULL);
 }
@@ -133,6 +111,13 @@ enum smimp_err smd_policy_admit(const struct smd_request *req,
 				unsigned *retry_after, struct smimp_error *err)
 {
 	unsigned w = 0;
+
+	const struct smd_config *c = req->srv->cfg;
+	const struct limits lim = {(double)c->rate_per_address,
+				   (double)c->rate_burst_per_address,
+				   (double)c->rate_per_session,
+				   (double)c->rate_burst_per_session,
+				   c->rate_limit_loopback};
 
 	pthread_once(&once, setup);
 	*retry_after = 0;

@@ -8,9 +8,13 @@
 #include "store.h"
 
 extern const struct smd_store_ops smd_store_sqlite_ops;
+extern const struct smd_store_ops smd_store_pg_ops;       /* postgresql: */
+extern const struct smd_store_ops smd_store_postgres_ops; /* postgres: */
 
 static const struct smd_store_ops *const backends[] = {
 	&smd_store_sqlite_ops,
+	&smd_store_pg_ops,
+	&smd_store_postgres_ops,
 };
 
 const struct smd_store_ops *smd_store_backend(const char *url)

@@ -10,6 +10,7 @@ CONNECT=()      # --connect-to arguments every request uses
 
 lib_cleanup() {
 	local p
+	[[ -n ${PG_DIR:-} ]] && pg_stop
 	for p in "${LIB_PIDS[@]}"; do
 		if kill -0 "$p" 2>/dev/null; then
 			kill -KILL "$p" 2>/dev/null || true
@@ -126,4 +127,73 @@ lib_finish() {
 		exit 1
 	fi
 	echo "all checks passed"
+}
+
+# ---- a throwaway PostgreSQL (for the PostgreSQL store) --------------------
+# pg_start: initdb into a fresh temp folder (PG_DIR), a server listening on
+# a unix socket there and on 127.0.0.1:PG_PORT, superuser "smimptest" with
+# trust authentication; PG_URL_BASE is "postgresql://smimptest@/" and
+# PG_URL_QUERY the "?host=..." part. As root the server runs as the
+# "postgres" system user (PostgreSQL refuses root). lib_cleanup (or pg_stop)
+# stops and removes it. The binaries come from PG_BIN (default: the newest
+# /usr/lib/postgresql/*/bin), never from PATH.
+PG_DIR=
+pg_bin() {
+	if [[ -z ${PG_BIN:-} ]]; then
+		PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	fi
+	[[ -x $PG_BIN/postgres ]] || { echo "no PostgreSQL server binaries (PG_BIN)" >&2; return 1; }
+}
+pg_as() { # runs a PostgreSQL server command as the user that owns PG_DIR
+	if [[ $(id -u) -eq 0 ]]; then
+		(cd / && runuser -u postgres -- "$@")
+	else
+		"$@"
+	fi
+}
+pg_start() {
+	pg_bin || return 1
+	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/smimp-pg.XXXXXX")
+	chmod 755 "$PG_DIR"
+	[[ $(id -u) -eq 0 ]] && chown postgres: "$PG_DIR"
+	PG_PORT=$(pick_port) || return 1
+	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U smimptest --auth=trust \
+		-E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 ||
+		pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U smimptest --auth=trust \
+			-E UTF8 --no-locale >"$PG_DIR/initdb.log" 2>&1 ||
+		{ cat "$PG_DIR/initdb.log" >&2; return 1; }
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+		-o "-k $PG_DIR -h 127.0.0.1 -p $PG_PORT -c fsync=on -c synchronous_commit=on -c max_connections=300 -c shared_buffers=64MB -c unix_socket_permissions=0777" \
+		start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
+	PG_URL_BASE="postgresql://smimptest@/"
+	PG_URL_QUERY="?host=$PG_DIR&port=$PG_PORT"
+	export PG_DIR PG_PORT PG_BIN PG_URL_BASE PG_URL_QUERY
+}
+pg_stop() {
+	[[ -n ${PG_DIR:-} && -d $PG_DIR ]] || return 0
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+	rm -rf "$PG_DIR"
+	PG_DIR=
+}
+# pg_psql SQL...: runs SQL on database "postgres" (or PG_DB) as smimptest.
+pg_psql() {
+	PGOPTIONS='-c client_min_messages=warning' "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR" -p "$PG_PORT" \
+		-U smimptest -d "${PG_DB:-postgres}" -At "$@"
+}
+# pg_createdb NAME: a fresh, empty database NAME; its URL goes to PG_URL.
+pg_createdb() {
+	pg_psql -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\"" || return 1
+	PG_URL="$PG_URL_BASE$1$PG_URL_QUERY"
+}
+# db_url NAME: the database URL smimpd should use for a store called NAME:
+# sqlite:$TMP/NAME.db, or with SMIMPD_TEST_DB=postgresql a fresh database
+# NAME on the throwaway PostgreSQL (started on first use).
+db_url() {
+	if [[ ${SMIMPD_TEST_DB:-sqlite} == postgresql ]]; then
+		[[ -n ${PG_DIR:-} ]] || pg_start || return 1
+		pg_createdb "$1" >/dev/null || return 1
+		echo "$PG_URL"
+	else
+		echo "sqlite:$TMP/$1.db"
+	fi
 }

@@ -531,12 +531,14 @@ grep -q 'aGVsbG8\|abcdefghij' server.log && fail "message content in the log" ||
 	pass "no message content in the log"
 
 # ---- rate limits ---------------------------------------------------------
-# A second server on the same database with tight limits (SMIMPD_RATE).
-rate_server() { # NAME LIMITS: PORT2 and CONNECT2 of a new server
+# A second server on the same database with tight limits (rate_* keys).
+rate_server() { # NAME ADDR_RATE ADDR_BURST SESSION_RATE SESSION_BURST [LOOPBACK]
 	PORT2=$(pick_port)
 	sed -e "s/127.0.0.1:$PORT/127.0.0.1:$PORT2/" -e "s/a.test:$PORT/a.test:$PORT2/" \
 		smimpd.conf > "$1.conf"
-	SMIMPD_RATE=$2 start_smimpd "$SMIMPD" "$1.conf" "$1.log" a.test "$PORT2"
+	printf 'rate_per_address = %s\nrate_burst_per_address = %s\nrate_per_session = %s\nrate_burst_per_session = %s\nrate_limit_loopback = %s\n' \
+		"$2" "$3" "$4" "$5" "${6:-false}" >> "$1.conf"
+	start_smimpd "$SMIMPD" "$1.conf" "$1.log" a.test "$PORT2"
 }
 # hammer N ARGS...: N requests; R429 = how many were 429, RA = a Retry-After.
 hammer() {
@@ -554,14 +556,13 @@ hammer() {
 		fi
 	done
 }
-export SMIMPD_RATE
-rate_server rate1 "1,3,0,1,1"
+rate_server rate1 1 3 0 1 true
 hammer 8 "https://a.test:$PORT2/version"
 [[ $R429 -ge 4 && $RA =~ ^[0-9]+$ && $RA -ge 1 ]] &&
 	pass "per-address limit: $R429 of 8 answered 429 with Retry-After $RA" ||
 	fail "per-address limit: $R429 of 8 were 429, Retry-After '$RA'"
 stop_smimpd "$LAST_PID"
-rate_server rate2 "0,1,1,3"
+rate_server rate2 0 1 1 3
 hammer 8 -H "SMIMP-Authentication: $SESS_bob" "https://a.test:$PORT2/0.1/quota"
 [[ $R429 -ge 4 && -n $RA ]] && pass "per-session limit: $R429 of 8 answered 429" ||
 	fail "per-session limit: $R429 of 8 were 429"

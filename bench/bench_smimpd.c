@@ -1,0 +1,735 @@
+/* bench_smimpd: a load generator for a running smimpd (see
+ * run_bench_smimpd.sh, which makes the CA, the accounts and the server).
+ * Many concurrent authenticated clients, each a thread with one libcurl
+ * easy handle (one keep-alive HTTPS connection), measure in one run:
+ *   create_session   GET + POST create_session (a local login)
+ *   delivery         get_message_key + get_pow_params + send_message of a
+ *                    4 KiB message (encrypted and signed with libsmimp)
+ *   fetch            GET message/{id}/false of the stored messages
+ *   public_key       GET get_user/{address}/public_key
+ *   idle             RSS with N idle keep-alive TLS connections open
+ * and smimpd's CPU time per operation (utime+stime of /proc/PID/stat
+ * before and after each phase) and peak RSS (VmHWM). Every phase is bounded
+ * by a duration and a count. Loopback only; test keys (seeded), not secret.
+ *
+ * Usage: bench_smimpd --pid PID --port PORT --cacert FILE --domain D
+ *        --accounts FILE [--threads N] [--seconds S] [--idle N]
+ * FILE: "ADDRESS PASSWORD" lines, accounts added but not yet initialized. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smimp/envelope.h"
+#include "smimp/hash.h"
+#include "smimp/hex.h"
+#include "smimp/json.h"
+#include "smimp/key.h"
+#include "smimp/login.h"
+#include "smimp/msgkey.h"
+#include "smimp/pow.h"
+#include "smimp/record.h"
+#include "smimp/timestamp.h"
+
+#define MSG_BYTES 4096
+#define MAX_ACCOUNTS 1024
+#define EPHEMERAL_UPLOAD 100   /* ephemeral keys per account */
+#define MIDS_PER_ACCOUNT 256   /* stored ids kept for the fetch phase */
+
+struct account {
+	char address[128];
+	char path_addr[160];        /* '#' as %23 */
+	char password[128];
+	struct smimp_sign_keypair kp;
+	char session[128];
+	struct smimp_token token;
+	pthread_mutex_t mu;
+	char mids[MIDS_PER_ACCOUNT][65];
+	unsigned n_mids;
+};
+
+static struct account *accts;
+static unsigned n_accts;
+static char base[256], connect_to[256], cacert[1024];
+static struct curl_slist *resolve;
+static pid_t server_pid;
+static unsigned n_threads = 64, idle_conns = 1000;
+static double phase_seconds = 5.0;
+static uint8_t plaintext[MSG_BYTES];
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static size_t on_data(char *d, size_t sz, size_t n, void *u)
+{
+	struct buf *b = u;
+	size_t k = sz * n;
+
+	if (b->len + k + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 8192;
+
+		while (cap < b->len + k + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL)
+			return 0;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, k);
+	b->len += k;
+	b->p[b->len] = '\0';
+	return k;
+}
+
+struct client {
+	CURL *h;
+	struct buf out;
+	struct curl_slist *hdr_json;
+	long status;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static void client_init(struct client *c)
+{
+	memset(c, 0, sizeof *c);
+	c->h = curl_easy_init();
+	if (c->h == NULL) {
+		fprintf(stderr, "curl_easy_init failed\n");
+		exit(1);
+	}
+	curl_easy_setopt(c->h, CURLOPT_CAINFO, cacert);
+	/* Only the test CA: the system store would be parsed per handshake. */
+	curl_easy_setopt(c->h, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c->h, CURLOPT_CONNECT_TO, resolve);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &c->out);
+	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->h, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+}
+
+static void client_free(struct client *c)
+{
+	curl_easy_cleanup(c->h);
+	curl_slist_free_all(c->hdr_json);
+	free(c->out.p);
+}
+
+/* One request; body NULL for GET. Returns the status (0 on transport error). */
+static long call(struct client *c, const char *path, const char *session,
+		 const char *body, size_t body_len)
+{
+	char url[1024], auth[256];
+	struct curl_slist *h = NULL;
+	CURLcode rc;
+
+	snprintf(url, sizeof url, "%s/0.1/%s", base, path);
+	c->out.len = 0;
+	if (c->out.p != NULL)
+		c->out.p[0] = '\0';
+	curl_easy_setopt(c->h, CURLOPT_URL, url);
+	if (body != NULL) {
+		curl_easy_setopt(c->h, CURLOPT_POST, 1L);
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)body_len);
+		h = curl_slist_append(h, "Content-Type: application/json");
+	} else {
+		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+	}
+	if (session != NULL) {
+		snprintf(auth, sizeof auth, "SMIMP-Authentication: %s", session);
+		h = curl_slist_append(h, auth);
+	}
+	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, h);
+	rc = curl_easy_perform(c->h);
+	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(h);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "bench: %s: %s\n", path, c->errbuf[0] ? c->errbuf :
+			curl_easy_strerror(rc));
+		return 0;
+	}
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
+	return c->status;
+}
+
+static json_t *reply_json(struct client *c)
+{
+	return json_loadb(c->out.p ? c->out.p : "", c->out.len, 0, NULL);
+}
+
+static void complain(const char *what, struct client *c)
+{
+	static atomic_int n;
+
+	if (atomic_fetch_add(&n, 1) < 10)
+		fprintf(stderr, "bench: %s: %ld %.200s\n", what, c->status,
+			c->out.p ? c->out.p : "");
+}
+
+/* ---- server figures ---- */
+
+static double server_cpu_s(void)
+{
+	char path[64], line[2048];
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	char *p;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)server_pid);
+	f = fopen(path, "r");
+	if (f == NULL || fgets(line, sizeof line, f) == NULL) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	p = strrchr(line, ')');   /* comm may hold spaces */
+	if (p == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static long server_kib(const char *field)
+{
+	char path[64], line[256];
+	long v = -1;
+	size_t n = strlen(field);
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)server_pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- set-up: initialize every account ---- */
+
+static void seed_keypair(struct smimp_sign_keypair *kp, unsigned i)
+{
+	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
+
+	memset(seed, 0x5a, sizeof seed);
+	memcpy(seed, &i, sizeof i);
+	smimp_sign_keypair_from_seed(kp, seed);
+}
+
+static json_t *msgkey_json(const struct account *a, enum smimp_msgkey_kind kind)
+{
+	struct smimp_box_keypair bk;
+	struct smimp_msgkey mk;
+
+	smimp_box_keypair_generate(&bk);
+	smimp_msgkey_sign(&mk, a->address, kind, &bk.pk, &a->kp.sk);
+	return smimp_msgkey_to_json(&mk);
+}
+
+static int initialize(struct client *c, struct account *a)
+{
+	struct smimp_field f[2] = {smimp_text(a->address), smimp_text(a->password)};
+	struct smimp_record_values v = {0};
+	struct smimp_record r;
+	struct smimp_error err = {SMIMP_OK, ""};
+	struct smimp_hash h;
+	json_t *body, *keys = json_array();
+	char path[256], *s;
+	long st;
+
+	smimp_hash_fields(&h, SMIMP_LABEL_INIT_PASSWORD, f, 2);
+	v.address = a->address;
+	v.public_key = &a->kp.pk;
+	v.seq = 0;
+	v.changed_at = smimp_timestamp_now();
+	if (smimp_record_build(&r, &v, &a->kp.sk, &err) != SMIMP_OK) {
+		fprintf(stderr, "bench: record: %s\n", err.message);
+		return -1;
+	}
+	for (int i = 0; i < EPHEMERAL_UPLOAD; i++)
+		json_array_append_new(keys, msgkey_json(a, SMIMP_MSGKEY_EPHEMERAL));
+	body = json_pack("{s:n, s:o, s:o, s:o}", "password_hash",
+			 "record", smimp_record_to_json(&r),
+			 "nonephemeral_key", msgkey_json(a, SMIMP_MSGKEY_NONEPHEMERAL),
+			 "ephemeral_keys", keys);
+	smimp_record_free(&r);
+	smimp_json_set_hex(body, "password_hash", h.b, sizeof h.b);
+	s = smimp_json_dump(body);
+	json_decref(body);
+	snprintf(path, sizeof path, "initialize_account/%s", a->path_addr);
+	st = call(c, path, NULL, s, strlen(s));
+	free(s);
+	if (st != 200) {
+		complain("initialize_account", c);
+		return -1;
+	}
+	return 0;
+}
+
+/* GET + POST create_session; the session and token go to a. */
+static int login(struct client *c, struct account *a)
+{
+	struct smimp_signed_hash sh;
+	char path[256], hex[2 * sizeof sh.b + 1], body[512];
+	const char *tok, *sess;
+	json_t *j;
+	int rc = -1;
+
+	snprintf(path, sizeof path, "create_session/%s", a->path_addr);
+	if (call(c, path, NULL, NULL, 0) != 200) {
+		complain("GET create_session", c);
+		return -1;
+	}
+	j = reply_json(c);
+	tok = json_string_value(json_object_get(j, "token"));
+	if (tok == NULL || smimp_hex_decode_str(a->token.b, sizeof a->token.b, tok) != SMIMP_OK) {
+		json_decref(j);
+		return -1;
+	}
+	smimp_login_sign(&sh, base, a->address, &a->token, &a->kp.sk);
+	smimp_hex_encode(hex, sizeof hex, sh.b, sizeof sh.b);
+	snprintf(body, sizeof body, "{\"token\":\"%s\",\"signed_hash\":\"%s\"}", tok, hex);
+	json_decref(j);
+	if (call(c, path, NULL, body, strlen(body)) != 200) {
+		complain("POST create_session", c);
+		return -1;
+	}
+	j = reply_json(c);
+	sess = json_string_value(json_object_get(j, "session"));
+	if (sess != NULL && strlen(sess) < sizeof a->session) {
+		strcpy(a->session, sess);
+		rc = 0;
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* ---- one delivery: draw a key, get PoW params, send 4 KiB ---- */
+
+static int deliver(struct client *c, struct account *from, struct account *to)
+{
+	struct smimp_msgkey mk;
+	struct smimp_token nonce;
+	struct smimp_hash lth, prefix;
+	struct smimp_envelope env;
+	struct smimp_error err = {SMIMP_OK, ""};
+	struct smimp_pow_solve_opts opts = {1, NULL, NULL, NULL};
+	struct smimp_pow_proof proof;
+	char pow[SMIMP_POW_STRING_LEN + 1], body[256], path[256];
+	const char *s;
+	char *send;
+	unsigned zb;
+	json_t *j;
+	long st;
+
+	snprintf(body, sizeof body, "{\"address\":\"%s\"}", to->address);
+	if (call(c, "get_message_key", from->session, body, strlen(body)) != 200) {
+		complain("get_message_key", c);
+		return -1;
+	}
+	j = reply_json(c);
+	if (j == NULL || smimp_msgkey_from_json(&mk, json_object_get(j, "message_key"),
+						&err) != SMIMP_OK) {
+		json_decref(j);
+		return -1;
+	}
+	json_decref(j);
+	snprintf(path, sizeof path, "get_pow_params/%s/email", to->path_addr);
+	if (call(c, path, from->session, NULL, 0) != 200) {
+		complain("get_pow_params", c);
+		return -1;
+	}
+	j = reply_json(c);
+	s = json_string_value(json_object_get(j, "nonce"));
+	zb = (unsigned)json_integer_value(json_object_get(j, "zero_bits"));
+	if (s == NULL || smimp_hex_decode_str(nonce.b, sizeof nonce.b, s) != SMIMP_OK) {
+		json_decref(j);
+		return -1;
+	}
+	json_decref(j);
+	smimp_login_token_hash(&lth, &from->token);
+	if (smimp_envelope_encrypt(&env, to->address, from->address, "email", &mk.key,
+				   NULL, plaintext, sizeof plaintext, &from->kp.sk,
+				   &lth, &err) != SMIMP_OK) {
+		fprintf(stderr, "bench: encrypt: %s\n", err.message);
+		return -1;
+	}
+	smimp_envelope_pow_prefix(&prefix, &env, &nonce);
+	if (smimp_pow_solve(&proof, &prefix, &nonce, zb, &opts, NULL) != SMIMP_OK) {
+		smimp_envelope_clear(&env);
+		return -1;
+	}
+	smimp_pow_format(pow, &proof);
+	if (smimp_envelope_sign(&env, pow, &from->kp.sk, &err) != SMIMP_OK) {
+		smimp_envelope_clear(&env);
+		return -1;
+	}
+	send = smimp_envelope_body_dump(&env);
+	smimp_envelope_clear(&env);
+	if (send == NULL)
+		return -1;
+	snprintf(path, sizeof path, "send_message/%s", to->path_addr);
+	st = call(c, path, from->session, send, strlen(send));
+	free(send);
+	if (st != 200) {
+		complain("send_message", c);
+		return -1;
+	}
+	j = reply_json(c);
+	s = json_string_value(json_object_get(j, "message_id"));
+	if (s != NULL && strlen(s) == 64) {
+		pthread_mutex_lock(&to->mu);
+		if (to->n_mids < MIDS_PER_ACCOUNT)
+			strcpy(to->mids[to->n_mids++], s);
+		pthread_mutex_unlock(&to->mu);
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* ---- phases ---- */
+
+enum phase { P_INIT, P_SESSION, P_DELIVERY, P_FETCH, P_PUBKEY };
+static const char *phase_names[] = {"initialize_account", "create_session",
+				    "full delivery", "fetch 4 KiB message",
+				    "get_user public_key"};
+
+struct worker {
+	pthread_t t;
+	unsigned idx;
+	enum phase ph;
+	long max_ops;
+	double until;
+	long ok, failed;
+	double lat_sum;   /* seconds */
+};
+
+static void *work(void *p)
+{
+	struct worker *w = p;
+	struct client c;
+	unsigned n = 0;
+
+	client_init(&c);
+	if (w->ph == P_INIT) {
+		for (unsigned i = w->idx; i < n_accts; i += n_threads) {
+			if (initialize(&c, &accts[i]) == 0 && login(&c, &accts[i]) == 0)
+				w->ok++;
+			else
+				w->failed++;
+		}
+		client_free(&c);
+		return NULL;
+	}
+	/* Warm the connection first: a TLS handshake is not part of a phase. */
+	call(&c, "../version", NULL, NULL, 0);
+	while (w->ok + w->failed < w->max_ops && now_s() < w->until) {
+		struct account *me = &accts[w->idx % n_accts];
+		double t0 = now_s();
+		int rc = -1;
+		char path[256];
+
+		switch (w->ph) {
+		case P_SESSION: {
+			struct account tmp = *me;   /* a new session, not kept */
+
+			rc = login(&c, &tmp);
+			break;
+		}
+		case P_DELIVERY: {
+			/* the k-th recipient after me, never myself */
+			unsigned k = 1 + (n % (n_accts - 1));
+
+			rc = deliver(&c, me, &accts[(w->idx + k) % n_accts]);
+			break;
+		}
+		case P_FETCH:
+			if (me->n_mids == 0)
+				goto out;
+			snprintf(path, sizeof path, "message/%s/false",
+				 me->mids[n % me->n_mids]);
+			rc = call(&c, path, me->session, NULL, 0) == 200 &&
+			     c.out.len > MSG_BYTES ? 0 : -1;
+			if (rc != 0)
+				complain("fetch", &c);
+			break;
+		case P_PUBKEY:
+			snprintf(path, sizeof path, "get_user/%s/public_key",
+				 accts[(w->idx + n) % n_accts].path_addr);
+			rc = call(&c, path, NULL, NULL, 0) == 200 ? 0 : -1;
+			if (rc != 0)
+				complain("public_key", &c);
+			break;
+		default:
+			break;
+		}
+		n++;
+		w->lat_sum += now_s() - t0;
+		if (rc == 0)
+			w->ok++;
+		else
+			w->failed++;
+	}
+out:
+	client_free(&c);
+	return NULL;
+}
+
+struct result {
+	const char *name;
+	long ok, failed;
+	double secs, srv_cpu, gen_cpu, lat_ms;
+};
+
+static struct result run_phase(enum phase ph, unsigned threads, long total_ops,
+			       double seconds)
+{
+	struct worker *w = calloc(threads, sizeof *w);
+	struct result r = {phase_names[ph], 0, 0, 0, 0, 0, 0};
+	double c0 = server_cpu_s(), g0 = self_cpu_s(), t0 = now_s();
+
+	for (unsigned i = 0; i < threads; i++) {
+		w[i].idx = i;
+		w[i].ph = ph;
+		w[i].max_ops = total_ops / threads + 1;
+		w[i].until = t0 + seconds;
+		pthread_create(&w[i].t, NULL, work, &w[i]);
+	}
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(w[i].t, NULL);
+		r.ok += w[i].ok;
+		r.failed += w[i].failed;
+		r.lat_ms += w[i].lat_sum;
+	}
+	r.secs = now_s() - t0;
+	fprintf(stderr, "bench: phase %s: monotonic %.6f,%.6f\n", r.name, t0, t0 + r.secs);
+	r.srv_cpu = server_cpu_s() - c0;
+	r.gen_cpu = self_cpu_s() - g0;
+	r.lat_ms = r.ok + r.failed > 0 ? 1000.0 * r.lat_ms / (double)(r.ok + r.failed) : 0;
+	free(w);
+	return r;
+}
+
+/* ---- idle connections ---- */
+
+static long idle_phase(unsigned n, long *rss_before, long *rss_after)
+{
+	CURLM *m = curl_multi_init();
+	CURL **hs = calloc(n, sizeof *hs);
+	struct buf *bufs = calloc(n, sizeof *bufs);
+	char url[512];
+	int running = 1;
+	long ok = 0;
+	CURLMsg *msg;
+	int left, shown = 0;
+
+	snprintf(url, sizeof url, "%s/version", base);
+	*rss_before = server_kib("VmRSS");
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)n + 16);
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n + 16);
+	for (unsigned i = 0; i < n; i++) {
+		hs[i] = curl_easy_init();
+		curl_easy_setopt(hs[i], CURLOPT_URL, url);
+		curl_easy_setopt(hs[i], CURLOPT_CAINFO, cacert);
+		curl_easy_setopt(hs[i], CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(hs[i], CURLOPT_CONNECT_TO, resolve);
+		curl_easy_setopt(hs[i], CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(hs[i], CURLOPT_WRITEDATA, &bufs[i]);
+		curl_easy_setopt(hs[i], CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(hs[i], CURLOPT_TIMEOUT, 30L);
+		curl_easy_setopt(hs[i], CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+		curl_multi_add_handle(m, hs[i]);
+		/* Open them in batches of 50: a herd of 1,000 handshakes at
+		 * once only measures the generator's TLS code. */
+		if ((i + 1) % 50 != 0 && i + 1 != n)
+			continue;
+		running = 1;
+		while (running) {
+			curl_multi_perform(m, &running);
+			if (running)
+				curl_multi_poll(m, NULL, 0, 100, NULL);
+		}
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			long st = 0;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &st);
+			if (msg->data.result == CURLE_OK && st == 200)
+				ok++;
+			else if (++shown <= 5)
+				fprintf(stderr, "bench: idle connection: %s, status %ld\n",
+					curl_easy_strerror(msg->data.result), st);
+		}
+	}
+	/* The connections stay in the multi handle's cache, open and idle. */
+	sleep(1);
+	*rss_after = server_kib("VmRSS");
+	for (unsigned i = 0; i < n; i++) {
+		curl_multi_remove_handle(m, hs[i]);
+		curl_easy_cleanup(hs[i]);
+		free(bufs[i].p);
+	}
+	curl_multi_cleanup(m);
+	free(hs);
+	free(bufs);
+	return ok;
+}
+
+static void print_row(const struct result *r, double ops_scale)
+{
+	double ops = (double)r->ok * ops_scale;
+
+	printf("%-22s %8ld %6ld %7.2f %10.0f %9.1f %9.1f %8.2f\n", r->name, r->ok,
+	       r->failed, r->secs, ops / r->secs,
+	       ops > 0 ? 1e6 * r->srv_cpu / ops : 0,
+	       ops > 0 ? 1e6 * r->gen_cpu / ops : 0, r->lat_ms);
+}
+
+static int load_accounts(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char a[128], pw[128];
+
+	if (f == NULL) {
+		perror(file);
+		return -1;
+	}
+	accts = calloc(MAX_ACCOUNTS, sizeof *accts);
+	while (n_accts < MAX_ACCOUNTS && fscanf(f, "%127s %127s", a, pw) == 2) {
+		struct account *x = &accts[n_accts];
+		char *hash = strchr(a, '#');
+
+		strcpy(x->address, a);
+		strcpy(x->password, pw);
+		if (hash == NULL)
+			return -1;
+		snprintf(x->path_addr, sizeof x->path_addr, "%.*s%%23%s",
+			 (int)(hash - a), a, hash + 1);
+		seed_keypair(&x->kp, n_accts);
+		pthread_mutex_init(&x->mu, NULL);
+		n_accts++;
+	}
+	fclose(f);
+	return n_accts >= 2 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *accounts = NULL, *domain = NULL;
+	unsigned port = 0;
+	struct rlimit rl;
+	struct result r[8];
+	long rss0, rss1, idle_ok;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--pid") == 0)
+			server_pid = (pid_t)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--port") == 0)
+			port = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--cacert") == 0)
+			snprintf(cacert, sizeof cacert, "%s", argv[i + 1]);
+		else if (strcmp(argv[i], "--domain") == 0)
+			domain = argv[i + 1];
+		else if (strcmp(argv[i], "--accounts") == 0)
+			accounts = argv[i + 1];
+		else if (strcmp(argv[i], "--threads") == 0)
+			n_threads = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--seconds") == 0)
+			phase_seconds = atof(argv[i + 1]);
+		else if (strcmp(argv[i], "--idle") == 0)
+			idle_conns = (unsigned)atoi(argv[i + 1]);
+		else {
+			fprintf(stderr, "bench_smimpd: unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (server_pid <= 0 || port == 0 || cacert[0] == '\0' || domain == NULL ||
+	    accounts == NULL || n_threads == 0 || n_threads > 1024) {
+		fprintf(stderr, "usage: bench_smimpd --pid PID --port PORT --cacert FILE "
+			"--domain D --accounts FILE [--threads N] [--seconds S] "
+			"[--idle N]\n");
+		return 2;
+	}
+	if (smimp_init() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (load_accounts(accounts) != 0) {
+		fprintf(stderr, "bench_smimpd: need at least 2 accounts in %s\n", accounts);
+		return 2;
+	}
+	if (n_threads > n_accts)
+		n_threads = n_accts;
+	snprintf(base, sizeof base, "https://%s:%u", domain, port);
+	snprintf(connect_to, sizeof connect_to, "%s:%u:127.0.0.1:%u", domain, port, port);
+	resolve = curl_slist_append(NULL, connect_to);
+	for (size_t i = 0; i < sizeof plaintext; i++)
+		plaintext[i] = (uint8_t)('a' + i % 26);
+
+	r[0] = run_phase(P_INIT, n_threads, (long)n_accts, 600);
+	if (r[0].failed > 0) {
+		fprintf(stderr, "bench_smimpd: %ld accounts could not be set up\n",
+			r[0].failed);
+		return 1;
+	}
+	r[1] = run_phase(P_SESSION, n_threads, 20000, phase_seconds);
+	r[2] = run_phase(P_DELIVERY, n_threads, 40000, phase_seconds);
+	r[3] = run_phase(P_FETCH, n_threads, 200000, phase_seconds);
+	r[4] = run_phase(P_PUBKEY, n_threads, 200000, phase_seconds);
+	idle_ok = idle_phase(idle_conns, &rss0, &rss1);
+
+	printf("\nsmimpd benchmark: %u accounts, %u concurrent clients (keep-alive "
+	       "HTTPS), %.0f s per phase, %d-byte messages\n",
+	       n_accts, n_threads, phase_seconds, MSG_BYTES);
+	printf("%-22s %8s %6s %7s %10s %9s %9s %8s\n", "operation", "ok", "failed",
+	       "seconds", "ops/s", "srv us/op", "gen us/op", "lat ms");
+	for (int i = 1; i <= 4; i++)
+		print_row(&r[i], 1.0);
+	printf("(create_session counts GET+POST as one login; a delivery is "
+	       "3 requests)\n");
+	printf("peak RSS (VmHWM) of smimpd: %.1f MiB\n", server_kib("VmHWM") / 1024.0);
+	printf("idle TLS connections: %ld of %u open; smimpd RSS %.1f -> %.1f MiB "
+	       "(+%.1f MiB)\n", idle_ok, idle_conns, rss0 / 1024.0, rss1 / 1024.0,
+	       (rss1 - rss0) / 1024.0);
+	curl_slist_free_all(resolve);
+	curl_global_cleanup();
+	return 0;
+}
