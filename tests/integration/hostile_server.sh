@@ -49,6 +49,9 @@ max_ephemeral_keys = $MAX_EPH
 max_list_page = 50
 threads = 4
 connection_timeout = 60
+# The long history sends thousands of calls in one session as fast as it
+# can: the per-session request rate limit is not what is tested here.
+rate_per_session = 0
 EOF
 BASE=https://a.test:$PORT
 CONNECT=(--connect-to "a.test:$PORT:127.0.0.1:$PORT")
@@ -146,21 +149,33 @@ grep -q "opened=$SLOW_CONNS " slow2.out && pass "all $SLOW_CONNS slow header cli
 alive "after slowloris"
 
 # ---- oversized input ----------------------------------------------------
-big_header=$(head -c 200000 /dev/zero | tr '\0' 'a')
-ST=$(curl -sS -o body.out -w '%{http_code}' --max-time 20 --cacert ca.pem "${CONNECT[@]}" \
-	-H "X-Big: $big_header" "$BASE/version" 2>curl.err) || ST=curl-error
-BODY=$(cat body.out 2>/dev/null || true)
-[[ $ST =~ ^(400|413|431)$ ]] && pass "200 kB header refused ($ST)" ||
-	fail "200 kB header: status $ST"
+# refused_or_reset NAME: a 4xx answer, or (libmicrohttpd answers 431/414 and
+# closes while curl may still be sending) a connection reset; the server
+# must answer normally afterwards either way (alive below).
+refused_or_reset() {
+	if [[ $ST =~ ^(400|404|413|414|431)$ ]]; then
+		pass "$1 refused ($ST)"
+	elif [[ $ST == curl-error ]] && grep -qiE 'reset|send failure|recv failure|broken pipe|empty reply' curl.err; then
+		pass "$1: connection closed by the server ($(head -c 80 curl.err))"
+	else
+		fail "$1: status $ST $(head -c 200 curl.err)"
+	fi
+}
+for kb in 40 200; do
+	{ printf 'X-Big: '; head -c $((kb * 1000)) /dev/zero | tr '\0' 'a'; echo; } > big.hdr
+	ST=$(curl -sS -o body.out -w '%{http_code}' --max-time 20 --cacert ca.pem "${CONNECT[@]}" \
+		-H @big.hdr "$BASE/version" 2>curl.err) || ST=curl-error
+	refused_or_reset "$kb kB header"
+done
 many=()
 for i in $(seq 1 2000); do many+=(-H "X-H$i: v"); done
 ST=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 20 --cacert ca.pem "${CONNECT[@]}" \
 	"${many[@]}" "$BASE/version" 2>curl.err) || ST=curl-error
-[[ $ST =~ ^(400|413|431)$ ]] && pass "2000 headers refused ($ST)" || fail "2000 headers: status $ST"
+refused_or_reset "2000 headers"
 alive "after big headers"
 long_path=$(head -c 100000 /dev/zero | tr '\0' 'a')
 api GET "folder/email/$long_path" "$SESS_alice"
-[[ $ST =~ ^(400|404|413|414|431)$ ]] && pass "100 kB path refused ($ST)" || fail "100 kB path: status $ST"
+refused_or_reset "100 kB path"
 
 head -c $((300 * 1024)) /dev/zero | tr '\0' ' ' > big.json
 api_file POST get_message_key "$SESS_bob" big.json
@@ -181,10 +196,10 @@ api_file POST get_message_key "$SESS_bob" deep.json
 expect "JSON nested 40 deep" 400 bad_request
 deep 100000 > deep.json
 api_file POST get_message_key "$SESS_bob" deep.json
-expect "JSON nested 100,000 deep" 400 bad_request
+expect "JSON nested 100,000 deep" "400|413"
 head -c 100000 /dev/zero | tr '\0' '[' > deep.json
 api_file POST folders "$SESS_alice" deep.json
-expect "100,000 unclosed brackets" 400 bad_request
+expect "100,000 unclosed brackets" "400|413"
 alive "after deep JSON"
 
 # Long strings.
@@ -194,7 +209,7 @@ api_file POST folders "$SESS_alice" long.json
 expect "200 kB folder display name" "400|413"
 printf '{"address":"%s#a.test"}' "$(head -c 100000 /dev/zero | tr '\0' 'x')" > long.json
 api_file POST get_message_key "$SESS_bob" long.json
-expect "100 kB address" 400 bad_request
+expect "100 kB address" "400|413"
 printf '{"hash":"%s","data":"%s"}' "$(head -c 64 /dev/zero | tr '\0' '1')" \
 	"$(head -c 200000 /dev/zero | tr '\0' 'A')" > long.json
 api_file POST whitelist "$SESS_alice" long.json
@@ -207,8 +222,9 @@ expect "$((MAX_EPH + 1)) ephemeral keys" 413 too_large
 api_file POST ephemeral_keys "$SESS_alice" arr.json
 expect "50,001-element array" "400|413"
 api GET "ephemeral_keys" "$SESS_alice"
-expect "refused key uploads changed nothing" 200 '.keys | length == 10'
-[[ $(jq '.keys | length' <<<"$BODY") == 10 ]] || fail "ephemeral keys after refusals: $(jq '.keys | length' <<<"$BODY")"
+[[ $ST == 200 && $(jq '.keys | length' <<<"$BODY") == 10 ]] &&
+	pass "refused key uploads changed nothing" ||
+	fail "ephemeral keys after refusals: $ST $(jq '.keys | length' <<<"$BODY")"
 # An envelope over max_envelope_bytes (the check comes before the key's).
 api POST get_message_key "$SESS_bob" '{"address":"alice#a.test"}'
 MK=$(jq -r .message_key.key <<<"$BODY")
@@ -373,15 +389,17 @@ api GET "folder/email" "$SESS_alice"
 for r in 1 2 3; do
 	pw=$("$SMIMPD" --config smimpd.conf account add "race$r#a.test")
 	body=$("$TC" init-body "race$r#a.test" "$pw" $((10 + r)) 2)
+	pids=()
 	for k in 1 2; do
 		printf '%s' "$body" > "race$k.json"
 		curl -sS -o "race$k.out" -w '%{http_code}' --max-time 30 --cacert ca.pem \
 			"${CONNECT[@]}" -H 'Content-Type: application/json' \
 			--data-binary "@race$k.json" "$BASE/0.1/initialize_account/race$r%23a.test" \
 			> "race$k.st" 2>/dev/null &
+		pids+=("$!")
 	done
-	wait
-	got=$(cat race1.st race2.st | sort | tr '\n' ' ')
+	wait "${pids[@]}" || true
+	got=$(printf '%s\n%s\n' "$(cat race1.st)" "$(cat race2.st)" | sort | tr '\n' ' ')
 	[[ $got == "200 409 " ]] && pass "race $r: one 200, one 409" || fail "race $r: statuses $got"
 	api GET "get_user/race$r%23a.test/history" -
 	[[ $(jq '.records | length' <<<"$BODY") == 1 ]] || fail "race $r: history ${BODY:0:200}"
@@ -400,6 +418,7 @@ last=$("$HELPER" chain alice#a.test 1 $((seq0 + 1)) "$prev" "$HISTORY" chain)
 {
 	for i in $(seq 1 "$HISTORY"); do
 		printf 'url = "%s/0.1/update_profile"\n' "$BASE"
+		printf 'cacert = "%s/ca.pem"\nconnect-to = "%s"\n' "$TMP" "${CONNECT[1]}"
 		printf 'header = "SMIMP-Authentication: %s"\n' "$SESS_alice"
 		printf 'header = "Content-Type: application/json"\n'
 		printf 'data-binary = "@chain/%s"\n' "$i"
@@ -407,7 +426,7 @@ last=$("$HELPER" chain alice#a.test 1 $((seq0 + 1)) "$prev" "$HISTORY" chain)
 		[[ $i -lt $HISTORY ]] && printf 'next\n'
 	done
 } > chain.curl
-curl -sS --cacert ca.pem "${CONNECT[@]}" -K chain.curl > chain.st 2>curl.err || true
+curl -sS -K chain.curl > chain.st 2>curl.err || true
 ms=$(elapsed_ms "$t0")
 ok=$(grep -c '^200$' chain.st || true)
 [[ $ok == "$HISTORY" ]] && pass "$HISTORY profile updates accepted in ${ms} ms" ||
