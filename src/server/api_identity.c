@@ -21,6 +21,28 @@ enum smimp_err smd_id_path_address(const struct smd_request *req,
 	return SMIMP_OK;
 }
 
+enum smimp_err smd_id_record(const struct smd_request *req, const json_t *wire,
+			     struct smimp_record *out, struct smimp_error *err)
+{
+	const struct smd_config *cfg = req->srv->cfg;
+	enum smimp_err e = smimp_record_from_json(out, wire, err);
+
+	if (e != SMIMP_OK)
+		return e;
+	if ((long long)out->data_len > cfg->max_record_bytes)
+		e = smimp_error_set(err, SMIMP_ERR_TOO_LARGE,
+				    "record data of %zu bytes is over this "
+				    "server's limit of %lld", out->data_len,
+				    cfg->max_record_bytes);
+	else if (out->seq >= cfg->max_history_records)
+		e = smimp_error_set(err, SMIMP_ERR_CONFLICT,
+				    "the history is full: this server keeps at "
+				    "most %lld records", cfg->max_history_records);
+	if (e != SMIMP_OK)
+		smimp_record_free(out);
+	return e;
+}
+
 json_t *smd_id_body(const struct smd_request *req, bool empty_ok,
 		    struct smimp_error *err)
 {

@@ -12,6 +12,7 @@
 #include "routes.h"
 #include "session.h"
 #include "smimp/msgkey.h"
+#include "smimp/record.h"
 #include "store.h"
 
 /* Decodes args->seg[i] as an address (400 when it is not one); *local says
@@ -25,6 +26,11 @@ enum smimp_err smd_id_path_address(const struct smd_request *req,
  * empty_ok an empty body gives an empty object. */
 json_t *smd_id_body(const struct smd_request *req, bool empty_ok,
 		    struct smimp_error *err);
+
+/* Parses a wire record (400/413) and applies this server's own limits
+ * (max_record_bytes: 413; max_history_records: 409, the history is full). */
+enum smimp_err smd_id_record(const struct smd_request *req, const json_t *wire,
+			     struct smimp_record *out, struct smimp_error *err);
 
 /* Parses one message key object (400) and verifies it for address with
  * master (422 bad_key), of the given kind. */

@@ -186,7 +186,7 @@ enum smimp_err smd_api_initialize_account(const struct smd_request *req,
 					 SMIMP_JSON_OPTIONAL | SMIMP_JSON_NULLABLE,
 					 (size_t)req->srv->cfg->max_ephemeral_keys, &jeph, err);
 	if (e == SMIMP_OK)
-		e = smimp_record_from_json(&rec, jrec, err);
+		e = smd_id_record(req, jrec, &rec, err);
 	if (e == SMIMP_OK && smimp_msgkey_from_json(&neph, jneph, err) != SMIMP_OK)
 		e = err->code;
 	if (e == SMIMP_OK)

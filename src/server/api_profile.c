@@ -149,7 +149,7 @@ enum smimp_err smd_api_update_profile(const struct smd_request *req,
 					 SMIMP_JSON_OPTIONAL | SMIMP_JSON_NULLABLE,
 					 (size_t)req->srv->cfg->max_ephemeral_keys, &jeph, err);
 	if (e == SMIMP_OK)
-		e = smimp_record_from_json(&next, jrec, err);
+		e = smd_id_record(req, jrec, &next, err);
 	/* Message keys count only with a new master key, which signs them. */
 	if (e == SMIMP_OK && !smimp_sign_pk_equal(&next.public_key, &current)) {
 		if (jneph != NULL) {

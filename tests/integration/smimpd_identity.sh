@@ -35,6 +35,8 @@ max_ephemeral_keys = 50
 max_avatar_bytes = 1k
 max_request_bytes = 100k
 max_envelope_bytes = 1k
+max_record_bytes = 512
+max_history_records = 4
 threads = 4
 ca_file = $TMP/ca.pem
 connect_to = a.test:443:127.0.0.1:$PA
@@ -294,6 +296,18 @@ check "the rotating session lives on" 200 "" "${AUTH[@]}" "$A/0.1/ephemeral_keys
 	fail "ephemeral keys after rotation: $(cat body.out)"
 post "profile: an old key may not return" 409 conflict \
 	"$("$TC" profile-body alice#a.test 3 "$sh2" 1 5)" "${AUTH[@]}" "$A/0.1/update_profile"
+# The server's own limits (max_record_bytes = 512, max_history_records = 4).
+post "profile: record over max_record_bytes" 413 too_large \
+	"$("$TC" profile-body alice#a.test 3 "$sh2" 5 5 "$(printf 'x%.0s' {1..200})")" \
+	"${AUTH[@]}" "$A/0.1/update_profile"
+post "profile: record 3 fits" 200 "" "$("$TC" profile-body alice#a.test 3 "$sh2" 5 5 A)" \
+	"${AUTH[@]}" "$A/0.1/update_profile"
+check "most_recent is record 3" 200 "" "$A/0.1/get_user/$ALICE/most_recent"
+post "profile: past max_history_records" 409 conflict \
+	"$("$TC" profile-body alice#a.test 4 "$(jget .signed_hash)" 5 5 B)" \
+	"${AUTH[@]}" "$A/0.1/update_profile"
+grep -q 'history is full' body.out && pass "the refusal says the history is full" ||
+	fail "history full: $(cat body.out)"
 req "$A/0.1/create_session/$ALICE"
 post "login with the old key" 422 bad_signature "$("$TC" login-body "$A" alice#a.test "$(jget .token)" 1)" \
 	"$A/0.1/create_session/$ALICE"
