@@ -8,7 +8,9 @@
 #   env: ACCOUNTS (64), THREADS (64 concurrent clients), SECONDS_PER (5),
 #        IDLE (1000 idle connections), SMIMPD_EXTRA (extra config lines),
 #        KEEP_LOG=1 (copy the server log to ./bench_smimpd.log),
-#        PERF=FILE (perf record -g of smimpd during the run)
+#        PERF=FILE (perf record -g of smimpd during the run),
+#        PERF_GEN=FILE (the same of the load generator),
+#        STRACE=FILE (strace -c -f of smimpd during the run: syscall counts)
 set -euo pipefail
 
 BUILD=${1:-$(dirname "$0")/../build}
@@ -92,11 +94,24 @@ if [[ -n ${PERF-} ]]; then   # PERF=FILE: perf record -g of smimpd meanwhile
 	perf record -q -k CLOCK_MONOTONIC -F 1999 -g -p "$PID" -o "$PERF" 2>/dev/null &
 	PERF_PID=$!
 fi
+STRACE_PID=
+if [[ -n ${STRACE-} ]]; then
+	strace -c -f -o "$STRACE" -p "$PID" 2>/dev/null &
+	STRACE_PID=$!
+fi
+rc=0
 ${BENCH_WRAP-} "$BENCH" --pid "$PID" --port "$PORT" --cacert "$TMP/ca.pem" --domain "$DOMAIN" \
 	--accounts accounts.txt --threads "$THREADS" --seconds "$SECONDS_PER" \
-	--idle "$IDLE" "$@"
-rc=$?
+	--idle "$IDLE" "$@" &
+BPID=$!
+if [[ -n ${PERF_GEN-} ]]; then
+	perf record -q -k CLOCK_MONOTONIC -F 1999 -g -p "$BPID" -o "$PERF_GEN" 2>/dev/null &
+	PERF_GEN_PID=$!
+fi
+wait "$BPID" || rc=$?
+if [[ -n ${PERF_GEN-} ]]; then kill -INT "$PERF_GEN_PID" 2>/dev/null; wait "$PERF_GEN_PID" || true; fi
 if [[ -n $PERF_PID ]]; then kill -INT "$PERF_PID"; wait "$PERF_PID" || true; fi
+if [[ -n $STRACE_PID ]]; then kill -INT "$STRACE_PID"; wait "$STRACE_PID" || true; fi
 echo "server log: $(wc -l < smimpd.log) lines, $(grep -c ' 5[0-9][0-9] ' smimpd.log || true) with status 5xx" >&2
 kill -TERM "$PID"
 wait "$PID" || true

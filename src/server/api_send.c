@@ -165,6 +165,11 @@ struct send_ctx {
 	struct smd_db *db;
 	struct smd_mail_recipient rcpt;
 	bool have_rcpt;
+	/* With a store that has pow_peek: a fresh nonce seen by the checks,
+	 * not yet used up; it is, with the message or alone, before the
+	 * answer. */
+	bool consume_pending;
+	struct smimp_token nonce;
 };
 
 static enum smimp_err cb_recipient(void *p, const struct smimp_accept_request *ar,
@@ -213,7 +218,10 @@ static enum smd_store_rc consume_fn(struct smd_txn *txn, void *p)
 					     &a->state, &a->issue);
 }
 
-/* Uses the nonce up in a committed write of its own before answering. */
+/* Uses the nonce up in a committed write of its own before answering; or,
+ * when the store can peek, notes a fresh nonce to be used up in the
+ * message's transaction (store_message) or alone (flush_consume), in either
+ * case committed before the answer. */
 static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request *ar,
 				     const struct smimp_token *nonce,
 				     enum smimp_pow_nonce_state *state,
@@ -225,6 +233,17 @@ static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request 
 				SMIMP_POW_NONCE_UNKNOWN, {"", "", 0}};
 
 	(void)ar;
+	if (c->db->ops->mail->pow_peek != NULL) {
+		if (c->db->ops->mail->pow_peek(c->db->st, c->sess->hash, nonce,
+					       state, issue) != SMD_STORE_OK)
+			return smimp_error_set(err, SMIMP_ERR_INTERNAL,
+					       "could not read the proof-of-work nonce");
+		if (*state == SMIMP_POW_NONCE_FRESH) {
+			c->consume_pending = true;
+			c->nonce = *nonce;
+		}
+		return SMIMP_OK;
+	}
 	if (smd_db_write_grouped(c->db, consume_fn, &a) != SMD_STORE_OK)
 		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
 				       "could not use the proof-of-work nonce");
@@ -285,38 +304,94 @@ static enum smd_store_rc insert_fn(struct smd_txn *txn, void *p)
 	return a->db->ops->mail->message_insert(txn, &a->m);
 }
 
-static enum smimp_err store_message(const struct send_ctx *c,
+/* The pending nonce use and the message in one grouped item: the nonce
+ * first; a nonce that a concurrent send used up meanwhile stops it (nothing
+ * written); a refused insert (CONFLICT with an outcome, which writes
+ * nothing) keeps the nonce use, which then commits alone. */
+struct send_arg {
+	struct consume_arg use;
+	struct insert_arg ins;
+	enum smd_store_rc ins_rc;
+};
+
+static enum smd_store_rc send_fn(struct smd_txn *txn, void *p)
+{
+	struct send_arg *a = p;
+	enum smd_store_rc rc;
+
+	a->ins_rc = SMD_STORE_OK;
+	a->ins.m.outcome = SMIMP_OK;
+	rc = consume_fn(txn, &a->use);
+	if (rc != SMD_STORE_OK || a->use.state != SMIMP_POW_NONCE_FRESH)
+		return rc;
+	rc = insert_fn(txn, &a->ins);
+	if (rc == SMD_STORE_CONFLICT && a->ins.m.outcome != SMIMP_OK) {
+		a->ins_rc = rc;
+		return SMD_STORE_OK;
+	}
+	return rc;
+}
+
+/* Commits a pending nonce use alone (the send failed or was a retry). */
+static enum smimp_err flush_consume(struct send_ctx *c, struct smimp_error *err)
+{
+	struct consume_arg a = {c->db, c->sess->hash, &c->nonce,
+				SMIMP_POW_NONCE_UNKNOWN, {"", "", 0}};
+
+	if (!c->consume_pending)
+		return SMIMP_OK;
+	c->consume_pending = false;
+	if (smd_db_write_grouped(c->db, consume_fn, &a) != SMD_STORE_OK)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
+				       "could not use the proof-of-work nonce");
+	return SMIMP_OK;
+}
+
+static enum smimp_err store_message(struct send_ctx *c,
 				    const struct smimp_accept_result *acc,
 				    const char *recipient, struct smimp_hash *id,
 				    struct smimp_error *err)
 {
-	struct insert_arg a;
+	struct send_arg sa;
 	enum smd_store_rc rc;
 
-	memset(&a, 0, sizeof a);
-	a.db = c->db;
-	a.m.acc = acc;
-	a.m.recipient = recipient;
-	a.m.session_hash = c->sess->hash;
-	a.m.sender_public_key = c->sess->public_key;
-	a.m.received_at = smimp_timestamp_now();
-	smimp_envelope_new_message_id(&a.m.message_id);
-	rc = smd_db_write_grouped(c->db, insert_fn, &a);
+	memset(&sa, 0, sizeof sa);
+	sa.ins.db = c->db;
+	sa.ins.m.acc = acc;
+	sa.ins.m.recipient = recipient;
+	sa.ins.m.session_hash = c->sess->hash;
+	sa.ins.m.sender_public_key = c->sess->public_key;
+	sa.ins.m.received_at = smimp_timestamp_now();
+	smimp_envelope_new_message_id(&sa.ins.m.message_id);
+	if (c->consume_pending) {
+		sa.use = (struct consume_arg){c->db, c->sess->hash, &c->nonce,
+					      SMIMP_POW_NONCE_UNKNOWN, {"", "", 0}};
+		rc = smd_db_write_grouped(c->db, send_fn, &sa);
+		if (rc == SMD_STORE_OK) {
+			c->consume_pending = false;   /* committed */
+			if (sa.use.state != SMIMP_POW_NONCE_FRESH)
+				return smimp_error_set(err, SMIMP_ERR_BAD_PROOF_OF_WORK,
+						       "proof-of-work nonce already used");
+			rc = sa.ins_rc;
+		}
+	} else {
+		rc = smd_db_write_grouped(c->db, insert_fn, &sa.ins);
+	}
 	if (rc == SMD_STORE_OK) {
-		*id = a.m.stored_id;
+		*id = sa.ins.m.stored_id;
 		return SMIMP_OK;
 	}
-	if (rc != SMD_STORE_CONFLICT || a.m.outcome == SMIMP_OK)
+	if (rc != SMD_STORE_CONFLICT || sa.ins.m.outcome == SMIMP_OK)
 		return smd_store_err(rc, err);
-	switch (a.m.outcome) {
+	switch (sa.ins.m.outcome) {
 	case SMIMP_ERR_QUOTA_EXCEEDED:
-		return smimp_error_set(err, a.m.outcome,
+		return smimp_error_set(err, sa.ins.m.outcome,
 				       "the recipient's mailbox is full");
 	case SMIMP_ERR_BAD_KEY:
-		return smimp_error_set(err, a.m.outcome,
+		return smimp_error_set(err, sa.ins.m.outcome,
 				       "this ephemeral key already carried a message");
 	default:
-		return smimp_error_set(err, a.m.outcome, "no such user");
+		return smimp_error_set(err, sa.ins.m.outcome, "no such user");
 	}
 }
 
@@ -362,13 +437,25 @@ enum smimp_err smd_api_send_message(const struct smd_request *req,
 	ops.key_provenance = cb_provenance;
 	ops.quota_check = cb_quota;
 	e = smimp_envelope_accept(&acc, &ar, &ops, err);
-	if (e != SMIMP_OK)
+	if (e != SMIMP_OK) {
+		/* The nonce is used up even by a send that fails. */
+		struct smimp_error ferr = {SMIMP_OK, ""};
+
+		if (flush_consume(&c, &ferr) != SMIMP_OK)
+			return smimp_error_set(err, ferr.code, "%s", ferr.message);
 		return e;
+	}
 	if (acc.retry)
 		id = acc.message_id;
 	else
 		e = store_message(&c, &acc, recipient, &id, err);
 	smimp_accept_result_clear(&acc);
+	if (c.consume_pending) {
+		struct smimp_error ferr = {SMIMP_OK, ""};
+
+		if (flush_consume(&c, &ferr) != SMIMP_OK)
+			return smimp_error_set(err, ferr.code, "%s", ferr.message);
+	}
 	if (e != SMIMP_OK)
 		return e;
 	smimp_hex_encode(hex, sizeof hex, id.b, sizeof id.b);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "store.h"
@@ -542,4 +543,19 @@ void smd_config_free(struct smd_config *cfg)
 	free(cfg->database);
 	free(cfg->ca_file);
 	free(cfg);
+}
+
+/* threads = 0: 16 per CPU, from 16 to 64. Handlers block on the group
+ * commit's fsync, and a commit can only batch the requests that are waiting
+ * in handler threads, so durable writes need many more threads than CPUs;
+ * an idle pool thread costs little (its stack is only reserved). */
+unsigned smd_config_threads(const struct smd_config *cfg)
+{
+	long n;
+
+	if (cfg->threads > 0)
+		return cfg->threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	n = n < 1 ? 16 : n * 16;
+	return n > 64 ? 64u : n < 16 ? 16u : (unsigned)n;
 }

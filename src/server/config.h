@@ -100,4 +100,9 @@ bool smd_config_parse_size(const char *s, bool allow_unlimited, long long *out);
 /* Accepts NULL. */
 void smd_config_free(struct smd_config *cfg);
 
+/* The number of request-handling threads: the threads key, or when it is 0,
+ * 16 per CPU from 16 to 64 (durable writes wait in handler threads for the
+ * group commit, so they need many more threads than CPUs). */
+unsigned smd_config_threads(const struct smd_config *cfg);
+
 #endif

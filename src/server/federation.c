@@ -6,12 +6,15 @@
  * URL's path sent byte for byte, connect 5 s and 10 s for the whole
  * resolution, and by default no connection to loopback, private or
  * link-local addresses. A slow remote holds only the worker thread that
- * asked. Verified keys are cached for a minute. The only file that
+ * asked, and at most a quarter of the threads wait on remotes at once
+ * (more lookups are answered 429). Verified keys are cached for a minute. The only file that
  * includes curl.h. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +133,12 @@ static bool private_addr(const struct sockaddr *sa)
 		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 		static const uint8_t zero[15] = {0};
 
-		if (memcmp(a, mapped, 12) == 0)
-			return private_v4(a + 12);
+		if (memcmp(a, mapped, 12) == 0) {
+			uint8_t v4[4];
+
+			memcpy(v4, a + 12, sizeof v4);
+			return private_v4(v4);
+		}
 		return (memcmp(a, zero, 15) == 0 && a[15] <= 1) ||  /* :: and ::1 */
 		       (a[0] & 0xfe) == 0xfc ||                     /* fc00::/7 */
 		       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||   /* fe80::/10 */
@@ -228,6 +235,21 @@ static enum smimp_err fetch(const struct smd_config *cfg, const char *url,
 
 /* ---- resolution ---- */
 
+/* Keeps err's reason behind a prefix and makes it a 502 upstream. */
+static enum smimp_err upstream(struct smimp_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static enum smimp_err upstream(struct smimp_error *err, const char *fmt, ...)
+{
+	char prefix[SMIMP_BASE_URL_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	smimp_error_prefix(err, "%s", prefix);
+	return err->code = SMIMP_ERR_UPSTREAM;
+}
+
 static long ms_left(const struct timespec *start)
 {
 	struct timespec now;
@@ -252,28 +274,26 @@ static enum smimp_err fetch_history(const struct smd_config *cfg, const char *ad
 	if (smimp_discovery_well_known_url(well_known, smimp_address_domain(address),
 					   err) != SMIMP_OK ||
 	    smimp_address_path_encode(path, address, err) != SMIMP_OK)
-		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "%s", err->message);
+		return err->code = SMIMP_ERR_INTERNAL;
 	e = fetch(cfg, well_known, SMIMP_DISCOVERY_FILE_MAX, ms_left(&start), &b, err);
 	if (e != SMIMP_OK)
 		return e;
 	e = smimp_discovery_base_url_from_file(base, b.buf, b.len, err);
 	free(b.buf);
 	if (e != SMIMP_OK)
-		return smimp_error_set(err, SMIMP_ERR_UPSTREAM, "%s: %s", well_known,
-				       err->message);
+		return upstream(err, "%s", well_known);
 	snprintf(endpoint, sizeof endpoint, "get_user/%s/history", path);
 	if (smimp_discovery_endpoint_url(url, sizeof url, base, "0.1", endpoint,
 					 err) != SMIMP_OK)
-		return smimp_error_set(err, SMIMP_ERR_UPSTREAM, "%s", err->message);
+		return err->code = SMIMP_ERR_UPSTREAM;
 	e = fetch(cfg, url, HISTORY_MAX, ms_left(&start), &b, err);
 	if (e != SMIMP_OK)
 		return e;
 	e = smimp_history_parse(h, b.buf, b.len, HISTORY_MAX, address, err);
 	free(b.buf);
 	if (e != SMIMP_OK)
-		return smimp_error_set(err, SMIMP_ERR_UPSTREAM,
-				       "%s's history from %s is invalid: %s", address,
-				       base, err->message);
+		return upstream(err, "%s's history from %s is invalid", address,
+				base);
 	return SMIMP_OK;
 }
 
@@ -305,10 +325,26 @@ static enum smimp_err check_pin(const struct smd_db *db, const char *address,
 	else if (rc != SMD_STORE_OK)
 		return smd_store_err(rc, err);
 	else if (smimp_pin_advance(&pin, h, err) != SMIMP_OK)
-		return smimp_error_set(err, SMIMP_ERR_UPSTREAM,
-				       "%s: the other server's history does not match "
-				       "the pinned one: %s", address, err->message);
+		return upstream(err, "%s: the other server's history does not "
+				"match the pinned one", address);
 	return smd_store_err(smd_db_write((struct smd_db *)db, pin_fn, &a), err);
+}
+
+/* Lookups in progress. A lookup holds its handler thread for up to
+ * TOTAL_MS, so at most a quarter of the threads may wait on other servers:
+ * the rest keep serving local users however slow a remote is (7.1). */
+static atomic_uint lookups;
+
+static bool lookup_begin(const struct smd_config *cfg)
+{
+	unsigned cap = smd_config_threads(cfg) / 4;
+
+	if (cap == 0)
+		cap = 1;
+	if (atomic_fetch_add(&lookups, 1) < cap)
+		return true;
+	atomic_fetch_sub(&lookups, 1);
+	return false;
 }
 
 enum smimp_err smd_federation_key(const struct smd_server *srv, const char *address,
@@ -324,7 +360,12 @@ enum smimp_err smd_federation_key(const struct smd_server *srv, const char *addr
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK)
 		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "libcurl does not start");
+	if (!lookup_begin(srv->cfg))
+		return smimp_error_set(err, SMIMP_ERR_RATE_LIMITED,
+				       "too many lookups of other servers in "
+				       "progress; try again shortly");
 	e = fetch_history(srv->cfg, address, &h, err);
+	atomic_fetch_sub(&lookups, 1);
 	if (e != SMIMP_OK)
 		return e;
 	e = check_pin(srv->db, address, &h, err);

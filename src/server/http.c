@@ -365,21 +365,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	atomic_fetch_sub(&inst->inflight, 1);
 }
 
-/* threads = 0: 16 per CPU, from 16 to 64. Handlers block on the group
- * commit's fsync, and a commit can only batch the requests that are waiting
- * in handler threads, so durable writes need many more threads than CPUs;
- * an idle pool thread costs little (its stack is only reserved). */
-static unsigned thread_count(const struct smd_config *cfg)
-{
-	long n;
-
-	if (cfg->threads > 0)
-		return cfg->threads;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	n = n < 1 ? 16 : n * 16;
-	return n > 64 ? 64u : n < 16 ? 16u : (unsigned)n;
-}
-
 /* Starts a daemon with pem (taken over), on a new socket (listen_fd
  * MHD_INVALID_SOCKET) or on one handed over by a quiesced daemon. */
 static struct instance *instance_start(const struct smd_server *srv,
@@ -388,7 +373,7 @@ static struct instance *instance_start(const struct smd_server *srv,
 	const struct smd_config *cfg = srv->cfg;
 	struct instance *inst = calloc(1, sizeof *inst);
 	struct MHD_OptionItem where[2];
-	unsigned flags, threads = thread_count(cfg);
+	unsigned flags, threads = smd_config_threads(cfg);
 	uint16_t port;
 
 	if (inst == NULL) {
@@ -577,7 +562,7 @@ int smd_http_serve(const struct smd_server *srv)
 		return SMD_EXIT_OSERR;
 	}
 	fprintf(stderr, "smimpd: serving %s on %s (%u threads)\n", cfg->public_url,
-		cfg->listen, thread_count(cfg));
+		cfg->listen, smd_config_threads(cfg));
 	for (;;) {
 		struct timespec tick = {1, 0};
 		int sig = sigtimedwait(&set, NULL, &tick);

@@ -25,6 +25,9 @@ void smd_response_error(struct smd_response *resp, enum smimp_err e,
 
 	if (e == SMIMP_OK)
 		e = SMIMP_ERR_INTERNAL;
+	/* Every 429 says when to come back (4.4). */
+	if (e == SMIMP_ERR_RATE_LIMITED && resp->retry_after == 0)
+		resp->retry_after = 1;
 	if (message == NULL || *message == '\0')
 		message = smimp_err_code(e);
 	v = json_pack("{s:s, s:s}", "error", smimp_err_code(e), "message", message);

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "store.h"
@@ -14,7 +15,7 @@
 #include "store_mail.h"
 
 #define STMT_CACHE_MAX 256
-#define READERS 8
+#define READERS 16
 #define BUSY_TIMEOUT_MS 5000
 
 struct conn {
@@ -30,10 +31,11 @@ struct smd_store {
 	char *path;
 	pthread_mutex_t wlock;          /* guards writer */
 	struct conn writer;
-	pthread_mutex_t rlock;          /* guards reader_busy */
+	pthread_mutex_t rlock;          /* with rcond: waiting for a reader */
 	pthread_cond_t rcond;
+	atomic_int reader_waiters;      /* callers waiting on rcond */
 	struct conn readers[READERS];
-	bool reader_busy[READERS];
+	atomic_bool reader_busy[READERS];
 };
 
 struct smd_txn {

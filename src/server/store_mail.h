@@ -180,6 +180,17 @@ struct smd_mail_store {
 					 const struct smimp_token *nonce,
 					 enum smimp_pow_nonce_state *state,
 					 struct smimp_pow_issue *issue);
+	/* Optional (NULL: send_message uses the nonce up in a write of its
+	 * own): reads nonce's state as pow_consume would see it, writing
+	 * nothing. When set, send_message uses the nonce up in the same
+	 * grouped transaction as the message insert (or alone, before
+	 * answering, when the send fails); message_insert must then write
+	 * nothing when it answers CONFLICT with an outcome. */
+	enum smd_store_rc (*pow_peek)(struct smd_store *st,
+				      const uint8_t *session_hash,
+				      const struct smimp_token *nonce,
+				      enum smimp_pow_nonce_state *state,
+				      struct smimp_pow_issue *issue);
 	/* Stores the message, marks an issued ephemeral key used and adds its
 	 * size to used_bytes, quota re-checked (see smd_message_new). */
 	enum smd_store_rc (*message_insert)(struct smd_txn *txn,

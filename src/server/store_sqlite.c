@@ -177,13 +177,23 @@ static void sq_close(struct smd_store *st)
 	free(st);
 }
 
+/* Before SQLite initializes: no global memory statistics, whose mutex
+ * every allocation of every connection would take (a contended lock with
+ * many handler threads). Too late (SQLITE_MISUSE) is harmless. */
+static void sq_global_config(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum smd_store_rc sq_open(struct smd_store **out, const char *location,
 				 struct smimp_error *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct smd_store *st;
 	enum smd_store_rc rc;
 
 	*out = NULL;
+	pthread_once(&once, sq_global_config);
 	if (sqlite3_threadsafe() == 0) {
 		smimp_error_set(err, SMIMP_ERR_INTERNAL,
 				"this SQLite library is built without thread support");
@@ -209,28 +219,51 @@ static enum smd_store_rc sq_open(struct smd_store **out, const char *location,
 	return SMD_STORE_OK;
 }
 
+/* Borrowing a reader takes no lock: each thread first tries its own slot
+ * (threads spread over the slots), then the others; only when all are
+ * busy does it wait on rcond. */
+static atomic_uint reader_hint_next;
+static _Thread_local int reader_hint = -1;
+
+static struct conn *reader_try(struct smd_store *st, int *slot)
+{
+	for (int k = 0; k < READERS; k++) {
+		int i = (reader_hint + k) % READERS;
+
+		if (!atomic_load_explicit(&st->reader_busy[i], memory_order_relaxed) &&
+		    !atomic_exchange(&st->reader_busy[i], true)) {
+			*slot = i;
+			return &st->readers[i];
+		}
+	}
+	return NULL;
+}
+
 struct conn *smd_sq_reader_get(struct smd_store *st, int *slot)
 {
+	struct conn *c;
+
+	if (reader_hint < 0)
+		reader_hint = (int)(atomic_fetch_add(&reader_hint_next, 1) % READERS);
+	if ((c = reader_try(st, slot)) != NULL)
+		return c;
 	pthread_mutex_lock(&st->rlock);
-	for (;;) {
-		for (int i = 0; i < READERS; i++) {
-			if (!st->reader_busy[i]) {
-				st->reader_busy[i] = true;
-				pthread_mutex_unlock(&st->rlock);
-				*slot = i;
-				return &st->readers[i];
-			}
-		}
+	atomic_fetch_add(&st->reader_waiters, 1);
+	while ((c = reader_try(st, slot)) == NULL)
 		pthread_cond_wait(&st->rcond, &st->rlock);
-	}
+	atomic_fetch_sub(&st->reader_waiters, 1);
+	pthread_mutex_unlock(&st->rlock);
+	return c;
 }
 
 void smd_sq_reader_put(struct smd_store *st, int slot)
 {
-	pthread_mutex_lock(&st->rlock);
-	st->reader_busy[slot] = false;
-	pthread_cond_signal(&st->rcond);
-	pthread_mutex_unlock(&st->rlock);
+	atomic_store(&st->reader_busy[slot], false);
+	if (atomic_load(&st->reader_waiters) > 0) {
+		pthread_mutex_lock(&st->rlock);
+		pthread_cond_signal(&st->rcond);
+		pthread_mutex_unlock(&st->rlock);
+	}
 }
 
 /* ---- migrations ---- */

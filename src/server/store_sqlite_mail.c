@@ -533,6 +533,42 @@ static enum smd_store_rc sq_pow_consume(struct smd_txn *txn,
 	return SMD_STORE_OK;
 }
 
+/* The state pow_consume would find, read on a reader connection. */
+static enum smd_store_rc sq_pow_peek(struct smd_store *st,
+				     const uint8_t *session_hash,
+				     const struct smimp_token *nonce,
+				     enum smimp_pow_nonce_state *state,
+				     struct smimp_pow_issue *issue)
+{
+	struct mrd r;
+	sqlite3_stmt *s = smd_mrd_begin(&r, st, SQL_POW_GET);
+	uint8_t owner[SMD_SESSION_HASH_BYTES];
+	enum smd_store_rc ret = SMD_STORE_OK;
+	int rc;
+
+	*state = SMIMP_POW_NONCE_UNKNOWN;
+	memset(issue, 0, sizeof *issue);
+	if (s == NULL)
+		return SMD_STORE_ERROR;
+	sqlite3_bind_blob(s, 1, nonce->b, sizeof nonce->b, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (smd_col_blob(s, 0, owner, sizeof owner) &&
+		    memcmp(owner, session_hash, sizeof owner) == 0) {
+			smd_col_text(s, 1, issue->recipient, sizeof issue->recipient);
+			smd_col_text(s, 2, issue->message_type,
+				     sizeof issue->message_type);
+			issue->zero_bits = (unsigned)sqlite3_column_int(s, 3);
+			*state = sqlite3_column_int(s, 4) != 0 ?
+				 SMIMP_POW_NONCE_USED : SMIMP_POW_NONCE_FRESH;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = smd_mrd_fail(r.c, "pow nonce");
+	}
+	smd_mrd_end(&r, s);
+	return ret;
+}
+
 /* ---- the message insert (9) ---- */
 
 static const char SQL_INS_ACCOUNT[] =
@@ -742,6 +778,7 @@ const struct smd_mail_store smd_sqlite_mail_ops = {
 	.key_draw = sq_key_draw,
 	.pow_issue = sq_pow_issue,
 	.pow_consume = sq_pow_consume,
+	.pow_peek = sq_pow_peek,
 	.message_insert = sq_message_insert,
 	.message_delete = smd_sqm_message_delete,
 	.message_set_read = smd_sqm_message_set_read,

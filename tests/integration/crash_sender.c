@@ -1,0 +1,870 @@
+/* smimp-crash-sender: the load and the bookkeeping of the crash tests
+ * (crash_server.sh, fault_*.sh). A libcurl client of one smimpd that
+ *   init    initializes the accounts of a file (seeded master keys, N
+ *           ephemeral keys each);
+ *   load    runs N sender threads until a stop file appears: each delivery
+ *           is get_message_key + get_pow_params + send_message from
+ *           account i to another account; every message answered 200 is
+ *           recorded with its message_id and the exact body sent, every
+ *           message key received with its kind. A request that fails in
+ *           transport (the server was killed) is retried: a lost answer of
+ *           send_message is retried with the identical body in the same
+ *           session (the server's identical-retry rule, 9);
+ *   verify  logs in as every recipient, fetches every recorded message and
+ *           compares it field by field with the bytes sent, lists the
+ *           folders (no id twice, every recorded id listed) and checks that
+ *           no ephemeral key was received twice;
+ *   probe   times one public call (get_user/ADDRESS/public_key) in a loop.
+ * Environment: CS_BASE (https://HOST:PORT, the server's public_url),
+ * CS_CACERT (the test CA). Connections go to 127.0.0.1:PORT.
+ * Output files in OUTDIR: sent.N lines "MID RECIPIENT SENDER RETRIED B64",
+ * keys.N lines "RECIPIENT SENDER KIND KEYHEX", stats.N.
+ * Test use only: the keys are seeded, not secret. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "smimp/b64.h"
+#include "smimp/envelope.h"
+#include "smimp/hash.h"
+#include "smimp/hex.h"
+#include "smimp/json.h"
+#include "smimp/key.h"
+#include "smimp/login.h"
+#include "smimp/msgkey.h"
+#include "smimp/pow.h"
+#include "smimp/record.h"
+#include "smimp/timestamp.h"
+
+#define MAX_ACCOUNTS 64
+
+struct account {
+	char address[128];
+	char path_addr[160];        /* '#' as %23 */
+	char password[128];
+	struct smimp_sign_keypair kp;
+};
+
+static struct account accts[MAX_ACCOUNTS];
+static unsigned n_accts;
+static char base[256];
+static const char *cacert;
+static struct curl_slist *resolve;
+static const char *stop_file;
+static atomic_int failures;
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static size_t on_data(char *d, size_t sz, size_t n, void *u)
+{
+	struct buf *b = u;
+	size_t k = sz * n;
+
+	if (b->len + k + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 8192;
+
+		while (cap < b->len + k + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL)
+			return 0;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, d, k);
+	b->len += k;
+	b->p[b->len] = '\0';
+	return k;
+}
+
+struct client {
+	CURL *h;
+	struct buf out;
+	long status;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static void client_init(struct client *c)
+{
+	memset(c, 0, sizeof *c);
+	c->h = curl_easy_init();
+	if (c->h == NULL)
+		exit(1);
+	curl_easy_setopt(c->h, CURLOPT_CAINFO, cacert);
+	curl_easy_setopt(c->h, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c->h, CURLOPT_CONNECT_TO, resolve);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &c->out);
+	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT, 3L);
+	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+}
+
+static void client_free(struct client *c)
+{
+	curl_easy_cleanup(c->h);
+	free(c->out.p);
+}
+
+/* One request; body NULL for GET. Returns the status, 0 on transport error. */
+static long call(struct client *c, const char *path, const char *session,
+		 const char *body, size_t body_len)
+{
+	char url[1024], auth[256];
+	struct curl_slist *h = NULL;
+	CURLcode rc;
+
+	snprintf(url, sizeof url, "%s/0.1/%s", base, path);
+	c->out.len = 0;
+	if (c->out.p != NULL)
+		c->out.p[0] = '\0';
+	c->errbuf[0] = '\0';
+	c->status = 0;
+	curl_easy_setopt(c->h, CURLOPT_URL, url);
+	if (body != NULL) {
+		curl_easy_setopt(c->h, CURLOPT_POST, 1L);
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)body_len);
+		h = curl_slist_append(h, "Content-Type: application/json");
+	} else {
+		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+	}
+	if (session != NULL) {
+		snprintf(auth, sizeof auth, "SMIMP-Authentication: %s", session);
+		h = curl_slist_append(h, auth);
+	}
+	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, h);
+	rc = curl_easy_perform(c->h);
+	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(h);
+	if (rc != CURLE_OK)
+		return 0;
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
+	return c->status;
+}
+
+static json_t *reply_json(struct client *c)
+{
+	return json_loadb(c->out.p ? c->out.p : "", c->out.len, 0, NULL);
+}
+
+static void complain(const char *what, struct client *c)
+{
+	static atomic_int n;
+
+	if (atomic_fetch_add(&n, 1) < 20)
+		fprintf(stderr, "crash-sender: %s: %ld %.200s\n", what, c->status,
+			c->out.p ? c->out.p : "");
+}
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static int stopping(void)
+{
+	return stop_file != NULL && access(stop_file, F_OK) == 0;
+}
+
+static void seed_keypair(struct smimp_sign_keypair *kp, unsigned i)
+{
+	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
+
+	memset(seed, 0xc5, sizeof seed);
+	memcpy(seed, &i, sizeof i);
+	smimp_sign_keypair_from_seed(kp, seed);
+}
+
+static json_t *msgkey_json(const struct account *a, enum smimp_msgkey_kind kind)
+{
+	struct smimp_box_keypair bk;
+	struct smimp_msgkey mk;
+
+	smimp_box_keypair_generate(&bk);
+	smimp_msgkey_sign(&mk, a->address, kind, &bk.pk, &a->kp.sk);
+	return smimp_msgkey_to_json(&mk);
+}
+
+static int initialize(struct client *c, struct account *a, long n_keys)
+{
+	struct smimp_field f[2] = {smimp_text(a->address), smimp_text(a->password)};
+	struct smimp_record_values v = {0};
+	struct smimp_record r;
+	struct smimp_error err = {SMIMP_OK, ""};
+	struct smimp_hash h;
+	json_t *body, *keys = json_array();
+	char path[256], *s;
+	long st;
+
+	smimp_hash_fields(&h, SMIMP_LABEL_INIT_PASSWORD, f, 2);
+	v.address = a->address;
+	v.public_key = &a->kp.pk;
+	v.changed_at = smimp_timestamp_now();
+	if (smimp_record_build(&r, &v, &a->kp.sk, &err) != SMIMP_OK)
+		return -1;
+	for (long i = 0; i < n_keys; i++)
+		json_array_append_new(keys, msgkey_json(a, SMIMP_MSGKEY_EPHEMERAL));
+	body = json_pack("{s:n, s:o, s:o, s:o}", "password_hash",
+			 "record", smimp_record_to_json(&r),
+			 "nonephemeral_key", msgkey_json(a, SMIMP_MSGKEY_NONEPHEMERAL),
+			 "ephemeral_keys", keys);
+	smimp_record_free(&r);
+	smimp_json_set_hex(body, "password_hash", h.b, sizeof h.b);
+	s = smimp_json_dump(body);
+	json_decref(body);
+	snprintf(path, sizeof path, "initialize_account/%s", a->path_addr);
+	st = call(c, path, NULL, s, strlen(s));
+	free(s);
+	if (st != 200) {
+		complain("initialize_account", c);
+		return -1;
+	}
+	return 0;
+}
+
+/* GET + POST create_session: 0 and the session and token, or -1. */
+static int login(struct client *c, const struct account *a, char *session,
+		 size_t cap, struct smimp_token *token)
+{
+	struct smimp_signed_hash sh;
+	char path[256], hex[2 * sizeof sh.b + 1], body[512];
+	const char *tok, *sess;
+	json_t *j;
+	int rc = -1;
+
+	snprintf(path, sizeof path, "create_session/%s", a->path_addr);
+	if (call(c, path, NULL, NULL, 0) != 200)
+		return -1;
+	j = reply_json(c);
+	tok = json_string_value(json_object_get(j, "token"));
+	if (tok == NULL || smimp_hex_decode_str(token->b, sizeof token->b, tok) != SMIMP_OK) {
+		json_decref(j);
+		return -1;
+	}
+	smimp_login_sign(&sh, base, a->address, token, &a->kp.sk);
+	smimp_hex_encode(hex, sizeof hex, sh.b, sizeof sh.b);
+	snprintf(body, sizeof body, "{\"token\":\"%s\",\"signed_hash\":\"%s\"}", tok, hex);
+	json_decref(j);
+	if (call(c, path, NULL, body, strlen(body)) != 200) {
+		if (c->status != 0 && c->status < 500)
+			complain("POST create_session", c);
+		return -1;
+	}
+	j = reply_json(c);
+	sess = json_string_value(json_object_get(j, "session"));
+	if (sess != NULL && strlen(sess) < cap) {
+		strcpy(session, sess);
+		rc = 0;
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* ---- load ---- */
+
+struct sender {
+	pthread_t t;
+	unsigned idx;
+	const char *dir;
+	long ok, ok_retried, lost, refused, transport, eph, noneph;
+	long conn_err, http5xx;
+	long status_hist[6];   /* by hundreds */
+};
+
+/* A transient failure: the server is down or restarting, or answers 5xx. */
+static int transient(long st)
+{
+	return st == 0 || st >= 500 || st == 429;
+}
+
+static long send_retries = 600;
+static int allow_refusals;
+
+/* Counts a transient failure: no answer, or a 5xx (shown, a few). */
+static void count_transient(struct sender *w, struct client *c, long st)
+{
+	static atomic_int shown;
+
+	w->transport++;
+	if (st == 0) {
+		w->conn_err++;
+	} else if (st >= 500) {
+		w->http5xx++;
+		if (atomic_fetch_add(&shown, 1) < 8)
+			fprintf(stderr, "crash-sender: 5xx: %ld %.200s\n", st,
+				c->out.p ? c->out.p : "");
+	}
+}
+
+static void *load_thread(void *p)
+{
+	struct sender *w = p;
+	struct account *me = &accts[w->idx % n_accts];
+	struct client c;
+	struct smimp_token token;
+	char session[160] = "", path[512], fn[1024];
+	unsigned seed = 0x9e3779b9u ^ (w->idx * 2654435761u), n = 0;
+	FILE *sent, *keys;
+
+	snprintf(fn, sizeof fn, "%s/sent.%u", w->dir, w->idx);
+	sent = fopen(fn, "w");
+	snprintf(fn, sizeof fn, "%s/keys.%u", w->dir, w->idx);
+	keys = fopen(fn, "w");
+	if (sent == NULL || keys == NULL) {
+		perror(fn);
+		exit(1);
+	}
+	client_init(&c);
+	while (!stopping()) {
+		struct account *to = &accts[(w->idx + 1 + n % (n_accts - 1)) % n_accts];
+		struct smimp_msgkey mk;
+		struct smimp_token nonce;
+		struct smimp_hash lth, prefix;
+		struct smimp_envelope env;
+		struct smimp_error err = {SMIMP_OK, ""};
+		struct smimp_pow_solve_opts opts = {1, NULL, NULL, NULL};
+		struct smimp_pow_proof proof;
+		char pow[SMIMP_POW_STRING_LEN + 1], body[256], keyhex[65];
+		const char *s, *kind;
+		char *send, *b64;
+		size_t size;
+		uint8_t *pt;
+		unsigned zb;
+		json_t *j;
+		long st;
+		int retried = 0;
+
+		if (session[0] == '\0' &&
+		    login(&c, me, session, sizeof session, &token) != 0) {
+			session[0] = '\0';
+			count_transient(w, &c, c.status);
+			nap_ms(50);
+			continue;
+		}
+		snprintf(body, sizeof body, "{\"address\":\"%s\"}", to->address);
+		st = call(&c, "get_message_key", session, body, strlen(body));
+		if (st != 200) {
+			if (st == 401)
+				session[0] = '\0';
+			else if (!transient(st))
+				complain("get_message_key", &c);
+			if (transient(st))
+				count_transient(w, &c, st);
+			nap_ms(50);
+			continue;
+		}
+		j = reply_json(&c);
+		if (j == NULL || smimp_msgkey_from_json(&mk, json_object_get(j, "message_key"),
+							&err) != SMIMP_OK) {
+			json_decref(j);
+			complain("message key", &c);
+			continue;
+		}
+		kind = json_string_value(json_object_get(json_object_get(j, "message_key"), "kind"));
+		smimp_hex_encode(keyhex, sizeof keyhex, mk.key.b, sizeof mk.key.b);
+		fprintf(keys, "%s %s %s %s\n", to->address, me->address,
+			kind ? kind : "?", keyhex);
+		fflush(keys);
+		if (kind != NULL && strcmp(kind, "ephemeral") == 0)
+			w->eph++;
+		else
+			w->noneph++;
+		json_decref(j);
+		n++;
+		snprintf(path, sizeof path, "get_pow_params/%s/email", to->path_addr);
+		st = call(&c, path, session, NULL, 0);
+		if (st != 200) {
+			if (st == 401)
+				session[0] = '\0';
+			else if (!transient(st))
+				complain("get_pow_params", &c);
+			if (transient(st))
+				count_transient(w, &c, st);
+			continue;
+		}
+		j = reply_json(&c);
+		s = json_string_value(json_object_get(j, "nonce"));
+		zb = (unsigned)json_integer_value(json_object_get(j, "zero_bits"));
+		if (s == NULL || smimp_hex_decode_str(nonce.b, sizeof nonce.b, s) != SMIMP_OK) {
+			json_decref(j);
+			continue;
+		}
+		json_decref(j);
+		/* 16 bytes to 6 KiB of varying content */
+		size = 16 + rand_r(&seed) % 6144;
+		pt = malloc(size);
+		if (pt == NULL)
+			exit(1);
+		for (size_t i = 0; i < size; i++)
+			pt[i] = (uint8_t)rand_r(&seed);
+		smimp_login_token_hash(&lth, &token);
+		if (smimp_envelope_encrypt(&env, to->address, me->address, "email",
+					   &mk.key, NULL, pt, size, &me->kp.sk, &lth,
+					   &err) != SMIMP_OK) {
+			fprintf(stderr, "crash-sender: encrypt: %s\n", err.message);
+			exit(1);
+		}
+		free(pt);
+		smimp_envelope_pow_prefix(&prefix, &env, &nonce);
+		if (smimp_pow_solve(&proof, &prefix, &nonce, zb, &opts, NULL) != SMIMP_OK)
+			exit(1);
+		smimp_pow_format(pow, &proof);
+		if (smimp_envelope_sign(&env, pow, &me->kp.sk, &err) != SMIMP_OK)
+			exit(1);
+		send = smimp_envelope_body_dump(&env);
+		smimp_envelope_clear(&env);
+		if (send == NULL)
+			exit(1);
+		snprintf(path, sizeof path, "send_message/%s", to->path_addr);
+		/* A lost answer: retry the identical body in the same session
+		 * (for up to about a minute: the server restarts meanwhile). */
+		for (long attempt = 0;; attempt++) {
+			st = call(&c, path, session, send, strlen(send));
+			if (!transient(st))
+				break;
+			count_transient(w, &c, st);
+			if (attempt >= send_retries)
+				break;
+			retried = 1;
+			nap_ms(100);
+		}
+		w->status_hist[st / 100 < 6 ? st / 100 : 5]++;
+		if (st == 200) {
+			j = reply_json(&c);
+			s = json_string_value(json_object_get(j, "message_id"));
+			b64 = smimp_b64_encode((const uint8_t *)send, strlen(send));
+			if (s == NULL || strlen(s) != 64 || b64 == NULL) {
+				complain("send_message 200 without message_id", &c);
+				atomic_fetch_add(&failures, 1);
+			} else {
+				fprintf(sent, "%s %s %s %d %s\n", s, to->address,
+					me->address, retried, b64);
+				fflush(sent);
+				w->ok++;
+				w->ok_retried += retried;
+			}
+			free(b64);
+			json_decref(j);
+		} else if (retried) {
+			/* The first try may have been stored, answer lost:
+			 * allowed (9); a retry refused, e.g. a used nonce. */
+			w->lost++;
+			complain("send_message retry after a lost answer", &c);
+		} else {
+			w->refused++;
+			complain("send_message", &c);
+			if (st == 401)
+				session[0] = '\0';
+		}
+		free(send);
+	}
+	client_free(&c);
+	fclose(sent);
+	fclose(keys);
+	return NULL;
+}
+
+static int cmd_load(const char *dir, unsigned n_senders)
+{
+	struct sender *w = calloc(n_senders, sizeof *w);
+	long ok = 0, retried = 0, lost = 0, refused = 0, transport = 0, eph = 0, noneph = 0;
+	long conn_err = 0, http5xx = 0;
+	char fn[1024];
+	FILE *f;
+
+	for (unsigned i = 0; i < n_senders; i++) {
+		w[i].idx = i;
+		w[i].dir = dir;
+		pthread_create(&w[i].t, NULL, load_thread, &w[i]);
+	}
+	for (unsigned i = 0; i < n_senders; i++) {
+		pthread_join(w[i].t, NULL);
+		ok += w[i].ok;
+		retried += w[i].ok_retried;
+		lost += w[i].lost;
+		refused += w[i].refused;
+		transport += w[i].transport;
+		eph += w[i].eph;
+		noneph += w[i].noneph;
+		conn_err += w[i].conn_err;
+		http5xx += w[i].http5xx;
+	}
+	snprintf(fn, sizeof fn, "%s/load.stats", dir);
+	f = fopen(fn, "w");
+	if (f != NULL) {
+		fprintf(f, "answered_200=%ld\nanswered_200_after_retry=%ld\n"
+			"unanswered_then_refused=%ld\nrefused=%ld\n"
+			"transport_errors=%ld\nephemeral_keys_drawn=%ld\n"
+			"nonephemeral_keys_drawn=%ld\nconnection_errors=%ld\n"
+			"http_5xx=%ld\n",
+			ok, retried, lost, refused, transport, eph, noneph, conn_err,
+			http5xx);
+		fclose(f);
+	}
+	printf("load: %ld answered 200 (%ld after a retry of the identical envelope), "
+	       "%ld lost then refused, %ld refused, %ld transport errors, "
+	       "%ld ephemeral / %ld non-ephemeral keys drawn\n",
+	       ok, retried, lost, refused, transport, eph, noneph);
+	free(w);
+	return (refused > 0 && !allow_refusals) || atomic_load(&failures) > 0 ? 1 : 0;
+}
+
+/* ---- verify ---- */
+
+struct sent_rec {
+	char mid[65];
+	char recipient[128], sender[128];
+	int retried;
+	char *body;   /* the exact bytes sent */
+	int seen;
+};
+
+static struct sent_rec *recs;
+static size_t n_recs, cap_recs, n_recs_seen;
+
+static int load_records(const char *dir)
+{
+	char fn[1024];
+	char *line = NULL;
+	size_t lcap = 0;
+
+	for (unsigned i = 0;; i++) {
+		FILE *f;
+
+		snprintf(fn, sizeof fn, "%s/sent.%u", dir, i);
+		f = fopen(fn, "r");
+		if (f == NULL)
+			break;
+		while (getline(&line, &lcap, f) > 0) {
+			struct sent_rec r = {0};
+			char b64[1 << 16];
+			size_t blen;
+			uint8_t *raw;
+
+			if (sscanf(line, "%64s %127s %127s %d %65535s", r.mid, r.recipient,
+				   r.sender, &r.retried, b64) != 5) {
+				fprintf(stderr, "verify: bad record line in %s\n", fn);
+				return -1;
+			}
+			if (smimp_b64_decode(&raw, &blen, b64, strlen(b64), 1u << 20) != SMIMP_OK)
+				return -1;
+			r.body = malloc(blen + 1);
+			memcpy(r.body, raw, blen);
+			r.body[blen] = '\0';
+			free(raw);
+			if (n_recs == cap_recs) {
+				cap_recs = cap_recs ? cap_recs * 2 : 1024;
+				recs = realloc(recs, cap_recs * sizeof *recs);
+			}
+			recs[n_recs++] = r;
+		}
+		fclose(f);
+	}
+	free(line);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int str_is(json_t *o, const char *key, const char *want)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+static int cmd_verify(const char *dir)
+{
+	struct client c;
+	long present = 0, bad = 0, listed = 0, dup_ids = 0, unlisted = 0;
+	char fn[1024];
+
+	if (load_records(dir) != 0)
+		return 2;
+	client_init(&c);
+	for (unsigned a = 0; a < n_accts; a++) {
+		struct smimp_token token;
+		char session[160], path[512], after[256] = "";
+		char **ids = NULL;
+		size_t n_ids = 0, cap_ids = 0;
+
+		if (login(&c, &accts[a], session, sizeof session, &token) != 0) {
+			fprintf(stderr, "verify: cannot log in as %s\n", accts[a].address);
+			return 1;
+		}
+		/* every message of the folder listing, page by page */
+		for (;;) {
+			json_t *j, *msgs, *m, *next;
+			size_t k;
+
+			snprintf(path, sizeof path, "folder/email?limit=1000%s%s",
+				 after[0] ? "&after=" : "", after);
+			if (call(&c, path, session, NULL, 0) != 200) {
+				complain("folder listing", &c);
+				bad++;
+				break;
+			}
+			j = reply_json(&c);
+			msgs = json_object_get(j, "messages");
+			json_array_foreach(msgs, k, m) {
+				const char *id = json_string_value(json_object_get(m, "message_id"));
+
+				if (n_ids == cap_ids) {
+					cap_ids = cap_ids ? 2 * cap_ids : 1024;
+					ids = realloc(ids, cap_ids * sizeof *ids);
+				}
+				ids[n_ids++] = strdup(id ? id : "");
+			}
+			next = json_object_get(j, "next");
+			if (!json_is_string(next) || json_array_size(msgs) == 0) {
+				json_decref(j);
+				break;
+			}
+			snprintf(after, sizeof after, "%s", json_string_value(next));
+			json_decref(j);
+		}
+		listed += (long)n_ids;
+		qsort(ids, n_ids, sizeof *ids, cmp_str);
+		for (size_t i = 1; i < n_ids; i++)
+			if (strcmp(ids[i - 1], ids[i]) == 0) {
+				fprintf(stderr, "verify: %s listed twice for %s\n", ids[i],
+					accts[a].address);
+				dup_ids++;
+			}
+		for (size_t r = 0; r < n_recs; r++) {
+			struct sent_rec *x = &recs[r];
+			json_t *stored, *sentj, *v;
+			const char *key;
+			char *idp = x->mid;
+			int ok = 1;
+
+			if (strcmp(x->recipient, accts[a].address) != 0)
+				continue;
+			if (bsearch(&idp, ids, n_ids, sizeof *ids, cmp_str) == NULL) {
+				fprintf(stderr, "verify: %s (to %s) not listed\n", x->mid,
+					x->recipient);
+				unlisted++;
+			}
+			snprintf(path, sizeof path, "message/%s/false", x->mid);
+			if (call(&c, path, session, NULL, 0) != 200) {
+				fprintf(stderr, "verify: LOST message %s to %s (answered 200, "
+					"retried %d): GET %ld %.200s\n", x->mid, x->recipient,
+					x->retried, c.status, c.out.p ? c.out.p : "");
+				bad++;
+				continue;
+			}
+			stored = reply_json(&c);
+			sentj = json_loads(x->body, 0, NULL);
+			if (stored == NULL || sentj == NULL) {
+				bad++;
+				json_decref(stored);
+				json_decref(sentj);
+				continue;
+			}
+			json_object_foreach(sentj, key, v) {
+				if (!json_equal(v, json_object_get(stored, key))) {
+					fprintf(stderr, "verify: message %s: field %s differs\n",
+						x->mid, key);
+					ok = 0;
+				}
+			}
+			if (!str_is(stored, "recipient", x->recipient) ||
+			    !str_is(stored, "sender", x->sender) ||
+			    !str_is(stored, "message_id", x->mid)) {
+				fprintf(stderr, "verify: message %s: recipient/sender/id differ\n",
+					x->mid);
+				ok = 0;
+			}
+			json_decref(stored);
+			json_decref(sentj);
+			if (ok) {
+				present++;
+				x->seen = 1;
+			} else {
+				bad++;
+			}
+		}
+		for (size_t i = 0; i < n_ids; i++)
+			free(ids[i]);
+		free(ids);
+		snprintf(path, sizeof path, "destroy_session");
+		call(&c, path, session, "{}", 2);
+	}
+	client_free(&c);
+	/* the same message_id answered twice (two 200s naming one id) is
+	 * allowed only for an identical retry; our senders never retry after
+	 * a 200, so every recorded id must be distinct */
+	{
+		char **mids = malloc((n_recs + 1) * sizeof *mids);
+
+		for (size_t r = 0; r < n_recs; r++)
+			mids[r] = recs[r].mid;
+		qsort(mids, n_recs, sizeof *mids, cmp_str);
+		for (size_t r = 1; r < n_recs; r++)
+			if (strcmp(mids[r - 1], mids[r]) == 0) {
+				fprintf(stderr, "verify: message_id %s answered twice\n", mids[r]);
+				dup_ids++;
+			}
+		free(mids);
+	}
+	snprintf(fn, sizeof fn, "%s/verify.stats", dir);
+	{
+		FILE *f = fopen(fn, "w");
+
+		if (f != NULL) {
+			fprintf(f, "recorded=%zu\npresent_identical=%ld\nbad=%ld\n"
+				"listed=%ld\nduplicate_ids=%ld\nunlisted=%ld\n",
+				n_recs, present, bad, listed, dup_ids, unlisted);
+			fclose(f);
+		}
+	}
+	printf("verify: %zu answered 200, %ld present and byte-identical, %ld lost or "
+	       "different; %ld listed, %ld ids twice, %ld recorded but not listed\n",
+	       n_recs, present, bad, listed, dup_ids, unlisted);
+	for (size_t r = 0; r < n_recs; r++)
+		free(recs[r].body);
+	free(recs);
+	n_recs_seen = n_recs;
+	recs = NULL;
+	return bad == 0 && dup_ids == 0 && unlisted == 0 && present == (long)n_recs_seen ? 0 : 1;
+}
+
+/* ---- probe: time a public call ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* probe ADDRESS SECONDS: GET get_user/ADDRESS/public_key in a loop on one
+ * keep-alive connection; prints the count, the failures and the slowest. */
+static int cmd_probe(const char *address, double seconds)
+{
+	struct client c;
+	char path[512];
+	const char *h = strchr(address, '#');
+	double end = now_s() + seconds, worst = 0, sum = 0;
+	long n = 0, bad = 0;
+
+	if (h == NULL)
+		return 2;
+	snprintf(path, sizeof path, "get_user/%.*s%%23%s/public_key",
+		 (int)(h - address), address, h + 1);
+	client_init(&c);
+	while (now_s() < end) {
+		double t0 = now_s(), dt;
+
+		if (call(&c, path, NULL, NULL, 0) != 200)
+			bad++;
+		dt = now_s() - t0;
+		sum += dt;
+		if (dt > worst)
+			worst = dt;
+		n++;
+		nap_ms(20);
+	}
+	client_free(&c);
+	printf("probe: %ld calls, %ld failed, mean %.1f ms, max %.1f ms\n", n, bad,
+	       n ? 1000 * sum / (double)n : 0, 1000 * worst);
+	return bad == 0 ? 0 : 1;
+}
+
+/* ACCOUNTS FILE: "ADDRESS PASSWORD" lines (password "-" once initialized). */
+static int load_accounts(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char a[128], pw[128];
+
+	if (f == NULL) {
+		perror(file);
+		return -1;
+	}
+	while (n_accts < MAX_ACCOUNTS && fscanf(f, "%127s %127s", a, pw) == 2) {
+		struct account *x = &accts[n_accts];
+		char *hash = strchr(a, '#');
+
+		if (hash == NULL)
+			return -1;
+		strcpy(x->address, a);
+		strcpy(x->password, pw);
+		snprintf(x->path_addr, sizeof x->path_addr, "%.*s%%23%s",
+			 (int)(hash - a), a, hash + 1);
+		seed_keypair(&x->kp, n_accts);
+		n_accts++;
+	}
+	fclose(f);
+	return n_accts >= 2 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *b = getenv("CS_BASE");
+	char host[256], connect_to[600];
+	unsigned port;
+	int rc = 2;
+
+	cacert = getenv("CS_CACERT");
+	if (argc < 3 || b == NULL || cacert == NULL ||
+	    sscanf(b, "https://%255[^:/]:%u", host, &port) != 2) {
+		fprintf(stderr, "usage: CS_BASE=https://HOST:PORT CS_CACERT=FILE "
+			"smimp-crash-sender init ACCOUNTS N_KEYS | load ACCOUNTS DIR "
+			"N_SENDERS STOP_FILE | verify ACCOUNTS DIR | probe ADDRESS SECONDS\n");
+		return 2;
+	}
+	if (smimp_init() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return 1;
+	snprintf(base, sizeof base, "%s", b);
+	snprintf(connect_to, sizeof connect_to, "%s:%u:127.0.0.1:%u", host, port, port);
+	resolve = curl_slist_append(NULL, connect_to);
+	if (strcmp(argv[1], "probe") == 0 && argc == 4)
+		return cmd_probe(argv[2], atof(argv[3]));
+	if (load_accounts(argv[2]) != 0) {
+		fprintf(stderr, "crash-sender: need at least 2 accounts in %s\n", argv[2]);
+		return 2;
+	}
+	if (strcmp(argv[1], "init") == 0 && argc == 4) {
+		struct client c;
+
+		client_init(&c);
+		rc = 0;
+		for (unsigned i = 0; i < n_accts; i++)
+			if (initialize(&c, &accts[i], atol(argv[3])) != 0)
+				rc = 1;
+		client_free(&c);
+	} else if (strcmp(argv[1], "load") == 0 && argc == 6) {
+		stop_file = argv[5];
+		if (getenv("CS_SEND_RETRIES") != NULL)
+			send_retries = atol(getenv("CS_SEND_RETRIES"));
+		allow_refusals = getenv("CS_ALLOW_REFUSALS") != NULL;
+		rc = cmd_load(argv[3], (unsigned)atoi(argv[4]));
+	} else if (strcmp(argv[1], "verify") == 0 && argc == 4) {
+		rc = cmd_verify(argv[3]);
+	} else {
+		fprintf(stderr, "crash-sender: bad command line\n");
+	}
+	curl_slist_free_all(resolve);
+	curl_global_cleanup();
+	return rc;
+}
