@@ -1,6 +1,7 @@
 /* libmicrohttpd glue, the only file that includes microhttpd.h. Untrusted
  * input: everything a peer sends. Here: bodies are capped at
- * max_request_bytes (413 from the Content-Length alone when it says more),
+ * max_request_bytes (413 when the Content-Length says more: after the
+ * excess is read and dropped when it is at most 1 MiB, at once beyond),
  * connections are capped and timed out, and the path goes to the router raw
  * (percent escapes are decoded per segment by handlers, never here).
  *
@@ -213,7 +214,15 @@ static enum MHD_Result begin(struct instance *inst, struct MHD_Connection *c,
 		errno = 0;
 		n = strtoull(cl, &end, 10);
 		if (errno != 0 || n > (unsigned long long)cfg->max_request_bytes) {
+			/* A body of modest excess is read and dropped, so the
+			 * client gets its 413 cleanly after sending it (an
+			 * answer queued mid-upload closes the connection under
+			 * a client still writing, which then often sees only a
+			 * reset). A larger one is answered at once. */
 			ctx->too_large = true;
+			if (errno == 0 && n - (unsigned long long)cfg->max_request_bytes
+					  <= DISCARD_MAX)
+				return MHD_YES;
 			return queue_error(c, ctx, SMIMP_ERR_TOO_LARGE,
 					   "request body over max_request_bytes");
 		}
