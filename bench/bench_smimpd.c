@@ -15,6 +15,11 @@
  * Usage: bench_smimpd --pid PID --port PORT --cacert FILE --domain D
  *        --accounts FILE [--threads N] [--seconds S] [--idle N]
  *        [--phases session,delivery,fetch,pubkey]  (fetch needs delivery)
+ *        [--connect-port P]  (connect to 127.0.0.1:P for https://D:PORT,
+ *                             e.g. a second node of the same public_url)
+ *        [--start-file F]    (after set-up print "bench: ready" on stderr
+ *                             and wait for F to exist: generators started
+ *                             together then run their phases together)
  * FILE: "ADDRESS PASSWORD" lines, accounts added but not yet initialized. */
 #include <curl/curl.h>
 #include <errno.h>
@@ -265,12 +270,16 @@ static double now_s(void)
 
 /* ---- set-up: initialize every account ---- */
 
-static void seed_keypair(struct smimp_sign_keypair *kp, unsigned i)
+/* Seeded by index and address: generators given different account files
+ * (one per node) must not derive the same key. */
+static void seed_keypair(struct smimp_sign_keypair *kp, unsigned i, const char *addr)
 {
 	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
 
 	memset(seed, 0x5a, sizeof seed);
 	memcpy(seed, &i, sizeof i);
+	for (size_t k = 0; addr[k] != '\0'; k++)
+		seed[sizeof i + k % (sizeof seed - sizeof i)] ^= (uint8_t)addr[k];
 	smimp_sign_keypair_from_seed(kp, seed);
 }
 
@@ -667,7 +676,7 @@ static int load_accounts(const char *file)
 			return -1;
 		snprintf(x->path_addr, sizeof x->path_addr, "%.*s%%23%s",
 			 (int)(hash - a), a, hash + 1);
-		seed_keypair(&x->kp, n_accts);
+		seed_keypair(&x->kp, n_accts, x->address);
 		pthread_mutex_init(&x->mu, NULL);
 		n_accts++;
 	}
@@ -678,7 +687,8 @@ static int load_accounts(const char *file)
 int main(int argc, char **argv)
 {
 	const char *accounts = NULL, *domain = NULL;
-	unsigned port = 0;
+	unsigned port = 0, connect_port = 0;
+	const char *start_file = NULL;
 	struct rlimit rl;
 	struct result r[8];
 	long rss0, rss1, idle_ok;
@@ -702,6 +712,10 @@ int main(int argc, char **argv)
 			idle_conns = (unsigned)atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--phases") == 0)
 			snprintf(phases, sizeof phases, "%s", argv[i + 1]);
+		else if (strcmp(argv[i], "--connect-port") == 0)
+			connect_port = (unsigned)atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--start-file") == 0)
+			start_file = argv[i + 1];
 		else {
 			fprintf(stderr, "bench_smimpd: unknown option %s\n", argv[i]);
 			return 2;
@@ -727,7 +741,8 @@ int main(int argc, char **argv)
 	if (n_threads > n_accts)
 		n_threads = n_accts;
 	snprintf(base, sizeof base, "https://%s:%u", domain, port);
-	snprintf(connect_to, sizeof connect_to, "%s:%u:127.0.0.1:%u", domain, port, port);
+	snprintf(connect_to, sizeof connect_to, "%s:%u:127.0.0.1:%u", domain, port,
+		 connect_port ? connect_port : port);
 	resolve = curl_slist_append(NULL, connect_to);
 	for (size_t i = 0; i < sizeof plaintext; i++)
 		plaintext[i] = (uint8_t)('a' + i % 26);
@@ -737,6 +752,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_smimpd: %ld accounts could not be set up\n",
 			r[0].failed);
 		return 1;
+	}
+	if (start_file != NULL) {
+		fprintf(stderr, "bench: ready\n");
+		for (int i = 0; access(start_file, F_OK) != 0; i++) {
+			if (i > 30000) {   /* 300 s */
+				fprintf(stderr, "bench_smimpd: no %s\n", start_file);
+				return 1;
+			}
+			nanosleep(&(struct timespec){0, 10000000}, NULL);
+		}
 	}
 	memset(&r[1], 0, 4 * sizeof r[1]);
 	for (int i = 1; i <= 4; i++)
