@@ -125,21 +125,22 @@ void smd_id_no_content(struct smd_response *resp)
 }
 
 static const struct smd_route identity_routes[] = {
-	{"get_user", SMD_GET, 2, 2, smd_api_get_user},
-	{"create_session", SMD_GET, 1, 1, smd_api_create_session_get},
-	{"create_session", SMD_POST, 1, 1, smd_api_create_session_post},
-	{"destroy_session", SMD_POST, 0, 0, smd_api_destroy_session},
-	{"initialize_account", SMD_POST, 1, 1, smd_api_initialize_account},
-	{"nonephemeral_key", SMD_GET, 0, 0, smd_api_nonephemeral_get},
-	{"nonephemeral_key", SMD_POST, 0, 0, smd_api_nonephemeral_post},
-	{"ephemeral_keys", SMD_GET, 0, 0, smd_api_ephemeral_get},
-	{"ephemeral_keys", SMD_POST, 0, 0, smd_api_ephemeral_post},
-	{"update_profile", SMD_POST, 0, 0, smd_api_update_profile},
-	{"user_avatar", SMD_POST, 0, 0, smd_api_avatar_post},
-	{"user_avatar", SMD_DELETE, 0, 0, smd_api_avatar_delete},
-	{"user_avatar", SMD_GET, 1, 1, smd_api_avatar_get},
-	{"get_user_avatar", SMD_GET, 1, 1, smd_api_avatar_get},
-	{"avatar_file", SMD_GET, 1, 1, smd_api_avatar_file},
+	{"get_user", SMD_GET, 2, 2, smd_api_get_user, NULL},
+	{"create_session", SMD_GET, 1, 1, smd_api_create_session_get, NULL},
+	{"create_session", SMD_POST, 1, 1, smd_api_create_session_post,
+	 smd_api_create_session_is_remote},
+	{"destroy_session", SMD_POST, 0, 0, smd_api_destroy_session, NULL},
+	{"initialize_account", SMD_POST, 1, 1, smd_api_initialize_account, NULL},
+	{"nonephemeral_key", SMD_GET, 0, 0, smd_api_nonephemeral_get, NULL},
+	{"nonephemeral_key", SMD_POST, 0, 0, smd_api_nonephemeral_post, NULL},
+	{"ephemeral_keys", SMD_GET, 0, 0, smd_api_ephemeral_get, NULL},
+	{"ephemeral_keys", SMD_POST, 0, 0, smd_api_ephemeral_post, NULL},
+	{"update_profile", SMD_POST, 0, 0, smd_api_update_profile, NULL},
+	{"user_avatar", SMD_POST, 0, 0, smd_api_avatar_post, NULL},
+	{"user_avatar", SMD_DELETE, 0, 0, smd_api_avatar_delete, NULL},
+	{"user_avatar", SMD_GET, 1, 1, smd_api_avatar_get, NULL},
+	{"get_user_avatar", SMD_GET, 1, 1, smd_api_avatar_get, NULL},
+	{"avatar_file", SMD_GET, 1, 1, smd_api_avatar_file, NULL},
 };
 
 const struct smd_route_table smd_routes_identity = SMD_ROUTE_TABLE(identity_routes);

@@ -59,6 +59,11 @@ enum smimp_err smd_id_write(const struct smd_request *req, smd_store_write_fn fn
 /* Answers 204 with no body. */
 void smd_id_no_content(struct smd_response *resp);
 
+/* True when a create_session call names an address of another domain, so
+ * that answering it may mean fetching that domain's identity (7.1). */
+bool smd_api_create_session_is_remote(const struct smd_request *req,
+				      const struct smd_args *args);
+
 /* Handlers (their files say what each checks). */
 enum smimp_err smd_api_get_user(const struct smd_request *, const struct smd_args *,
 				struct smd_response *, struct smimp_error *);

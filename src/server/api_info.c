@@ -87,7 +87,7 @@ enum smimp_err smd_api_well_known(const struct smd_request *req,
 }
 
 static const struct smd_route info_routes[] = {
-	{"server_information", SMD_GET, 0, 0, smd_api_server_information},
+	{"server_information", SMD_GET, 0, 0, smd_api_server_information, NULL},
 };
 
 const struct smd_route_table smd_routes_info = SMD_ROUTE_TABLE(info_routes);

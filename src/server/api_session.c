@@ -143,6 +143,17 @@ static void find_key(const struct smd_request *req, struct login_arg *a, bool lo
 		a->account_id = acct.id;
 }
 
+bool smd_api_create_session_is_remote(const struct smd_request *req,
+				      const struct smd_args *args)
+{
+	char address[SMIMP_ADDRESS_MAX + 1];
+	struct smimp_error ignored;
+	bool local = true;
+
+	return smd_id_path_address(req, args, 0, address, &local, &ignored) ==
+	       SMIMP_OK && !local;
+}
+
 enum smimp_err smd_api_create_session_post(const struct smd_request *req,
 					   const struct smd_args *args,
 					   struct smd_response *resp,

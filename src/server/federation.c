@@ -5,16 +5,14 @@
  * only, TLS 1.2+, certificates verified, no redirects, no proxies, the base
  * URL's path sent byte for byte, connect 5 s and 10 s for the whole
  * resolution, and by default no connection to loopback, private or
- * link-local addresses. A slow remote holds only the worker thread that
- * asked, and at most a quarter of the threads wait on remotes at once
- * (more lookups are answered 429). Verified keys are cached for a minute. The only file that
+ * link-local addresses. A lookup blocks its caller: http.c runs remote
+ * logins on offload workers, never on its I/O threads. Verified keys are cached for a minute. The only file that
  * includes curl.h. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,23 +328,6 @@ static enum smimp_err check_pin(const struct smd_db *db, const char *address,
 	return smd_store_err(smd_db_write((struct smd_db *)db, pin_fn, &a), err);
 }
 
-/* Lookups in progress. A lookup holds its handler thread for up to
- * TOTAL_MS, so at most a quarter of the threads may wait on other servers:
- * the rest keep serving local users however slow a remote is (7.1). */
-static atomic_uint lookups;
-
-static bool lookup_begin(const struct smd_config *cfg)
-{
-	unsigned cap = smd_config_threads(cfg) / 4;
-
-	if (cap == 0)
-		cap = 1;
-	if (atomic_fetch_add(&lookups, 1) < cap)
-		return true;
-	atomic_fetch_sub(&lookups, 1);
-	return false;
-}
-
 enum smimp_err smd_federation_key(const struct smd_server *srv, const char *address,
 				  struct smimp_sign_pk *key, bool fresh,
 				  struct smimp_error *err)
@@ -360,12 +341,7 @@ enum smimp_err smd_federation_key(const struct smd_server *srv, const char *addr
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK)
 		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "libcurl does not start");
-	if (!lookup_begin(srv->cfg))
-		return smimp_error_set(err, SMIMP_ERR_RATE_LIMITED,
-				       "too many lookups of other servers in "
-				       "progress; try again shortly");
 	e = fetch_history(srv->cfg, address, &h, err);
-	atomic_fetch_sub(&lookups, 1);
 	if (e != SMIMP_OK)
 		return e;
 	e = check_pin(srv->db, address, &h, err);

@@ -16,9 +16,8 @@
  * domain this server does not host); a key verified in the last minute
  * comes from the cache unless fresh. SMIMP_ERR_UPSTREAM when the remote
  * server cannot be reached, answers badly, or its history does not match
- * the pin (the message says which); SMIMP_ERR_RATE_LIMITED when a quarter
- * of the handler threads already wait on other servers; SMIMP_ERR_INTERNAL
- * for local trouble. */
+ * the pin (the message says which); SMIMP_ERR_INTERNAL for local trouble.
+ * It may take up to 10 s: call it only off the I/O threads. */
 enum smimp_err smd_federation_key(const struct smd_server *srv, const char *address,
 				  struct smimp_sign_pk *key, bool fresh,
 				  struct smimp_error *err);

@@ -71,6 +71,14 @@ struct reqctx {
 	bool too_large;
 	bool answered;
 	int status;
+	/* A request that may wait on another server runs on an offload
+	 * worker while its connection is suspended (spec 7.1). */
+	struct smd_request req;
+	struct smd_response resp;
+	char addr[INET6_ADDRSTRLEN];
+	struct MHD_Connection *conn;
+	bool offloaded;           /* resp holds the worker's answer once resumed */
+	struct reqctx *next;      /* in the offload queue */
 };
 
 static const uint8_t empty_body[1] = {0};
@@ -301,6 +309,102 @@ static const char *client_addr(struct MHD_Connection *c, char *buf, size_t size)
 	return NULL;
 }
 
+/* ---- requests that may wait on another server ----
+ * A remote login may take up to 10 s. libmicrohttpd binds each connection to
+ * one I/O thread, so a handler that waits there stalls every connection of
+ * that thread. Such requests are suspended and run by a few offload workers
+ * instead (a quarter of the handler threads, at least one); when all are
+ * busy the request is answered 429 at once rather than queued behind a slow
+ * server. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct reqctx *head, *tail;
+	unsigned idle;            /* workers waiting for a request */
+	bool stopping;
+	pthread_t *threads;
+	unsigned n;
+} offload = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
+	     0, false, NULL, 0};
+
+static void *offload_worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&offload.lock);
+	for (;;) {
+		struct reqctx *ctx;
+
+		offload.idle++;
+		while (offload.head == NULL && !offload.stopping)
+			pthread_cond_wait(&offload.wake, &offload.lock);
+		offload.idle--;
+		if (offload.head == NULL)
+			break;
+		ctx = offload.head;
+		offload.head = ctx->next;
+		if (offload.head == NULL)
+			offload.tail = NULL;
+		pthread_mutex_unlock(&offload.lock);
+		smd_route(&ctx->req, &ctx->resp);
+		MHD_resume_connection(ctx->conn);
+		pthread_mutex_lock(&offload.lock);
+	}
+	pthread_mutex_unlock(&offload.lock);
+	return NULL;
+}
+
+static bool offload_start(const struct smd_config *cfg)
+{
+	unsigned n = smd_config_threads(cfg) / 4;
+
+	offload.n = n > 0 ? n : 1;
+	offload.threads = calloc(offload.n, sizeof *offload.threads);
+	if (offload.threads == NULL)
+		return false;
+	for (unsigned i = 0; i < offload.n; i++) {
+		if (pthread_create(&offload.threads[i], NULL, offload_worker, NULL) != 0) {
+			offload.n = i;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Lets the workers finish what they run and the requests handed to them,
+ * then joins them. */
+static void offload_stop(void)
+{
+	pthread_mutex_lock(&offload.lock);
+	offload.stopping = true;
+	pthread_cond_broadcast(&offload.wake);
+	pthread_mutex_unlock(&offload.lock);
+	for (unsigned i = 0; i < offload.n; i++)
+		pthread_join(offload.threads[i], NULL);
+	free(offload.threads);
+	offload.threads = NULL;
+	offload.n = 0;
+}
+
+/* Suspends c and hands ctx to a free worker; false when none is free. The
+ * suspension comes first, so a worker can never resume it too early. */
+static bool offload_submit(struct reqctx *ctx, struct MHD_Connection *c)
+{
+	bool ok;
+
+	pthread_mutex_lock(&offload.lock);
+	ok = !offload.stopping && offload.idle > 0 && offload.head == NULL;
+	if (ok) {
+		ctx->conn = c;
+		ctx->offloaded = true;
+		ctx->next = NULL;
+		MHD_suspend_connection(c);
+		offload.head = offload.tail = ctx;
+		pthread_cond_signal(&offload.wake);
+	}
+	pthread_mutex_unlock(&offload.lock);
+	return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -308,10 +412,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	struct instance *inst = cls;
 	struct reqctx *ctx = *con_cls;
-	struct smd_request req;
-	struct smd_response resp;
+	struct smd_request *req;
 	struct smimp_error err = {SMIMP_OK, ""};
-	char addr[INET6_ADDRSTRLEN];
 
 	(void)version;
 	if (ctx == NULL)
@@ -323,29 +425,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (ctx->too_large)
 		return queue_error(c, ctx, SMIMP_ERR_TOO_LARGE,
 				   "request body over max_request_bytes");
-	memset(&req, 0, sizeof req);
-	memset(&resp, 0, sizeof resp);
-	req.method = method_of(method);
-	req.path = url;
-	req.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	req.auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SMIMP-Authentication");
-	req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						       MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (ctx->offloaded) /* resumed: the worker's answer is ready */
+		return queue(c, ctx, &ctx->resp);
+	req = &ctx->req;
+	req->method = method_of(method);
+	req->path = url;
+	req->host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	req->auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "SMIMP-Authentication");
+	req->content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ctx->body != NULL) {
 		ctx->body[ctx->len] = '\0';
-		req.body = (const uint8_t *)ctx->body;
+		req->body = (const uint8_t *)ctx->body;
 	} else {
-		req.body = empty_body;
+		req->body = empty_body;
 	}
-	req.body_len = ctx->len;
-	req.conn = (struct smd_http_conn *)c;
-	req.srv = inst->srv;
-	req.client_addr = client_addr(c, addr, sizeof addr);
-	if (smd_policy_admit(&req, &resp.retry_after, &err) != SMIMP_OK)
-		smd_response_error(&resp, SMIMP_ERR_RATE_LIMITED, err.message);
+	req->body_len = ctx->len;
+	req->conn = (struct smd_http_conn *)c;
+	req->srv = inst->srv;
+	req->client_addr = client_addr(c, ctx->addr, sizeof ctx->addr);
+	if (smd_policy_admit(req, &ctx->resp.retry_after, &err) != SMIMP_OK)
+		smd_response_error(&ctx->resp, SMIMP_ERR_RATE_LIMITED, err.message);
+	else if (!smd_route_may_block(req))
+		smd_route(req, &ctx->resp);
+	else if (offload_submit(ctx, c))
+		return MHD_YES;
 	else
-		smd_route(&req, &resp);
-	return queue(c, ctx, &resp);
+		smd_response_error(&ctx->resp, SMIMP_ERR_RATE_LIMITED,
+				   "too many requests are waiting on other "
+				   "servers; try again shortly");
+	return queue(c, ctx, &ctx->resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -369,6 +478,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	else
 		fprintf(stderr, "smimpd: %s %s - %lldus (no answer)\n", ctx->method,
 			ctx->path, elapsed_us(&ctx->start));
+	smd_response_clear(&ctx->resp);
 	free(ctx->body);
 	free(ctx);
 	atomic_fetch_sub(&inst->inflight, 1);
@@ -565,8 +675,15 @@ int smd_http_serve(const struct smd_server *srv)
 		fprintf(stderr, "smimpd: %s\n", err.message);
 		return SMD_EXIT_CONFIG;
 	}
+	if (!offload_start(cfg)) {
+		fprintf(stderr, "smimpd: cannot start threads\n");
+		offload_stop();
+		smd_tls_free(&pem);
+		return SMD_EXIT_OSERR;
+	}
 	cur = instance_start(srv, &pem, MHD_INVALID_SOCKET);
 	if (cur == NULL) {
+		offload_stop();
 		fprintf(stderr, "smimpd: cannot serve on %s\n", cfg->listen);
 		return SMD_EXIT_OSERR;
 	}
@@ -582,6 +699,7 @@ int smd_http_serve(const struct smd_server *srv)
 			cur = reload(srv, cur, &old);
 			if (cur == NULL) {
 				fprintf(stderr, "smimpd: no listener left; stopping\n");
+				offload_stop();
 				while (old != NULL) {
 					struct instance *n = old->next;
 
@@ -601,6 +719,9 @@ int smd_http_serve(const struct smd_server *srv)
 	if (fd == MHD_INVALID_SOCKET)
 		fprintf(stderr, "smimpd: cannot quiesce the listener; stopping "
 			"at once\n");
+	/* Suspended requests are resumed by their workers (each bounded by
+	 * the remote lookup's 10 s) before any daemon is stopped. */
+	offload_stop();
 	stop_all(cur, old, fd);
 	fprintf(stderr, "smimpd: stopped\n");
 	return 0;

@@ -89,37 +89,44 @@ static void method_not_allowed(struct smd_response *resp, const char *allow)
 			   "method not allowed on this path");
 }
 
-void smd_route(const struct smd_request *req, struct smd_response *resp)
+/* What a path and method lead to. */
+enum match {
+	MATCH_WELL_KNOWN,
+	MATCH_VERSION,
+	MATCH_ROUTE,         /* *found and *args are set */
+	MATCH_UNSUPPORTED,   /* a version this server does not speak */
+	MATCH_METHOD,        /* the path exists for other methods: *allowed */
+	MATCH_NOT_FOUND,
+};
+
+static enum match match(const struct smd_request *req, struct smd_args *args,
+			const struct smd_route **found, unsigned *allowed)
 {
 	const struct smd_config *cfg = req->srv->cfg;
 	const char *p = req->path, *seg[MAX_SEGMENTS];
 	size_t len[MAX_SEGMENTS], nseg = 0, plen;
-	struct smd_args args;
-	unsigned allowed = 0;   /* bit per enum smd_method of this shape */
 
+	*allowed = 0;   /* bit per enum smd_method of this shape */
 	if (strcmp(p, "/.well-known/smimp.txt") == 0) {
-		if (req->method != SMD_GET)
-			method_not_allowed(resp, "GET");
-		else
-			run(req, NULL, smd_api_well_known, resp);
-		return;
+		*allowed = 1u << SMD_GET;
+		return req->method == SMD_GET ? MATCH_WELL_KNOWN : MATCH_METHOD;
 	}
 	/* The base URL's path, when it has one, prefixes every call. */
 	plen = strlen(cfg->public_path);
 	if (plen > 0) {
 		if (strncmp(p, cfg->public_path, plen) != 0 || p[plen] != '/')
-			goto not_found;
+			return MATCH_NOT_FOUND;
 		p += plen;
 	}
 	if (*p != '/')
-		goto not_found;
+		return MATCH_NOT_FOUND;
 	p++;
 	for (;;) {
 		const char *slash = strchr(p, '/');
 		size_t l = slash != NULL ? (size_t)(slash - p) : strlen(p);
 
 		if (nseg == MAX_SEGMENTS)
-			goto not_found;
+			return MATCH_NOT_FOUND;
 		seg[nseg] = p;
 		len[nseg++] = l;
 		if (slash == NULL)
@@ -127,40 +134,68 @@ void smd_route(const struct smd_request *req, struct smd_response *resp)
 		p = slash + 1;
 	}
 	if (nseg == 1 && seg_is(seg[0], len[0], "version")) {
-		if (req->method != SMD_GET)
-			method_not_allowed(resp, "GET");
-		else
-			run(req, NULL, smd_api_version, resp);
-		return;
+		*allowed = 1u << SMD_GET;
+		return req->method == SMD_GET ? MATCH_VERSION : MATCH_METHOD;
 	}
 	if (!is_version(seg[0], len[0]))
-		goto not_found;
-	if (!seg_is(seg[0], len[0], PROTOCOL_VERSION)) {
+		return MATCH_NOT_FOUND;
+	if (!seg_is(seg[0], len[0], PROTOCOL_VERSION))
+		return MATCH_UNSUPPORTED;
+	if (nseg < 2)
+		return MATCH_NOT_FOUND;
+	args->n = nseg - 2;
+	for (size_t i = 0; i < args->n; i++) {
+		args->seg[i] = seg[i + 2];
+		args->len[i] = len[i + 2];
+	}
+	FOR_EACH_ROUTE(r) {
+		if (!seg_is(seg[1], len[1], r->name) || args->n < r->min_args ||
+		    args->n > r->max_args)
+			continue;
+		if (r->method == req->method) {
+			*found = r;
+			return MATCH_ROUTE;
+		}
+		*allowed |= 1u << r->method;
+	}
+	return *allowed != 0 ? MATCH_METHOD : MATCH_NOT_FOUND;
+}
+
+bool smd_route_may_block(const struct smd_request *req)
+{
+	const struct smd_route *r = NULL;
+	struct smd_args args;
+	unsigned allowed;
+
+	return match(req, &args, &r, &allowed) == MATCH_ROUTE &&
+	       r->may_block != NULL && r->may_block(req, &args);
+}
+
+void smd_route(const struct smd_request *req, struct smd_response *resp)
+{
+	const struct smd_route *r = NULL;
+	struct smd_args args;
+	unsigned allowed;
+
+	switch (match(req, &args, &r, &allowed)) {
+	case MATCH_WELL_KNOWN:
+		run(req, NULL, smd_api_well_known, resp);
+		return;
+	case MATCH_VERSION:
+		run(req, NULL, smd_api_version, resp);
+		return;
+	case MATCH_ROUTE:
+		run(req, &args, r->fn, resp);
+		return;
+	case MATCH_UNSUPPORTED:
 		smd_response_error(resp, SMIMP_ERR_UNSUPPORTED_VERSION,
 				   "this server speaks SMIMP " PROTOCOL_VERSION);
 		return;
-	}
-	if (nseg < 2)
-		goto not_found;
-	args.n = nseg - 2;
-	for (size_t i = 0; i < args.n; i++) {
-		args.seg[i] = seg[i + 2];
-		args.len[i] = len[i + 2];
-	}
-	FOR_EACH_ROUTE(r) {
-		if (!seg_is(seg[1], len[1], r->name) || args.n < r->min_args ||
-		    args.n > r->max_args)
-			continue;
-		if (r->method == req->method) {
-			run(req, &args, r->fn, resp);
-			return;
-		}
-		allowed |= 1u << r->method;
-	}
-	if (allowed != 0) {
+	case MATCH_METHOD:
 		method_not_allowed(resp, allow_header[allowed & 7u]);
 		return;
+	case MATCH_NOT_FOUND:
+		break;
 	}
-not_found:
 	smd_response_error(resp, SMIMP_ERR_NOT_FOUND, "no such endpoint");
 }

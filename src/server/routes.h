@@ -3,6 +3,7 @@
 #ifndef SMD_ROUTES_H
 #define SMD_ROUTES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "request.h"
@@ -30,6 +31,10 @@ struct smd_route {
 	enum smd_method method;
 	unsigned min_args, max_args;
 	smd_handler fn;
+	/* When set and true for a request, the handler may wait on another
+	 * server (a remote login): http.c runs it off its I/O threads. */
+	bool (*may_block)(const struct smd_request *req,
+			  const struct smd_args *args);
 };
 
 /* The routes of one API area; each api_<area>.c defines its table. */
@@ -46,6 +51,10 @@ extern const struct smd_route_table smd_routes_mail;     /* api_mail.c */
 
 /* Answers req into resp (which starts zeroed). */
 void smd_route(const struct smd_request *req, struct smd_response *resp);
+
+/* True when req goes to a route that may wait on another server (remote
+ * logins): http.c runs those off its I/O threads. */
+bool smd_route_may_block(const struct smd_request *req);
 
 /* Writes the distinct endpoint names the router serves under a version
  * (for server_information's "apis") into out[0..max) and returns how many. */

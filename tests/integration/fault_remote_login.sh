@@ -11,7 +11,8 @@
 #   notls     a plain TCP server that writes random bytes (no TLS).
 # Checks: each login is answered 502 within 12 s (the bound: connect 5 s,
 # total 10 s); with 6 slow logins at once (more than smimpd's 4 threads) at
-# most a quarter of the threads wait on the slow server — the logins past
+# most a quarter of the threads (the offload workers) wait on the slow
+# server, off the I/O threads — the logins past
 # that are answered 429 rate_limited at once, the others 502 within the
 # bound — while a local get_user/.../public_key keeps answering quickly
 # (max latency below 1 s, no failure) and a local user still logs in;
@@ -160,7 +161,7 @@ for i in 1 2 3 4 5 6; do
 	r=$(cat "slow$i.res")
 	if [[ ${r% *} == 429 ]]; then
 		if [[ ${r#* } -le 12000 ]] && grep -q '"rate_limited"' "slow$i.out"; then
-			pass "slow login $i of 6: 429 in ${r#* } ms (lookup cap)"
+			pass "slow login $i of 6: 429 in ${r#* } ms (no free offload worker)"
 		else
 			fail "slow login $i of 6: 429 without rate_limited: $(head -c 200 "slow$i.out")"
 		fi
