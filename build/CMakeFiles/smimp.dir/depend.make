@@ -1,2 +1,0 @@
-# Empty dependencies file for smimp.
-# This may be replaced when dependencies are built.
