@@ -27,6 +27,7 @@ DOMAIN=bench.test
 [[ -x $SMIMPD && -x $BENCH ]] || { echo "build smimpd and bench_smimpd first" >&2; exit 2; }
 
 ORIG=$PWD
+HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench_smimpd.XXXXXX")
 PID=
 cleanup() {
@@ -36,6 +37,7 @@ cleanup() {
 	fi
 	[[ ${KEEP_LOG:-0} == 1 && -f $TMP/smimpd.log ]] && cp "$TMP/smimpd.log" "$ORIG/bench_smimpd.log"
 	rm -rf "$TMP"
+	release_ports 2>/dev/null || true
 }
 trap cleanup EXIT
 cd "$TMP"
@@ -49,12 +51,9 @@ printf 'subjectAltName = DNS:%s\nbasicConstraints = CA:FALSE\nkeyUsage = digital
 openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
 	-out srv.pem -days 2 -extfile ext.cnf 2>/dev/null
 
-PORT=
-for _ in $(seq 1 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT=$p; break; fi
-done
-[[ -n $PORT ]] || { echo "no free port" >&2; exit 1; }
+# shellcheck source=../scripts/ports.sh
+source "$HERE/../scripts/ports.sh"
+PORT=$(pick_port) || { echo "no free port" >&2; exit 1; }
 
 cat > smimpd.conf <<EOC
 domain = $DOMAIN

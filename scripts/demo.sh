@@ -53,6 +53,7 @@ cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	rm -rf "$TMP"
+	release_ports 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -70,15 +71,8 @@ openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
 	-out srv.pem -days 2 -extfile ext.cnf 2>/dev/null
 echo "CA: $TMP/ca.pem"
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() {
-	local p
-	for _ in $(seq 1 100); do
-		p=$((20000 + RANDOM % 40000))
-		if port_free "$p" && [[ $p != "${PA-}" ]]; then echo "$p"; return 0; fi
-	done
-	return 1
-}
+# shellcheck source=ports.sh
+source "$root/scripts/ports.sh"
 PA=$(pick_port) || die "no free port"
 PB=$(pick_port) || die "no free port"
 MAP=(a.test:443:127.0.0.1:$PA a.test:$PA:127.0.0.1:$PA

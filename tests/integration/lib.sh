@@ -18,6 +18,7 @@ lib_cleanup() {
 		fi
 	done
 	[[ -n ${TMP:-} ]] && rm -rf "$TMP"
+	release_ports
 }
 
 lib_init() {
@@ -49,18 +50,8 @@ EOC
 		-out srv.pem -days 2 -extfile ext.cnf 2>/dev/null
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! port_in_use "$p"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# shellcheck source=../../scripts/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ports.sh"
 
 # start_smimpd SMIMPD CONF LOG HOST PORT: starts "serve" and waits until
 # https://HOST:PORT/version answers; the pid goes to LAST_PID and LIB_PIDS.

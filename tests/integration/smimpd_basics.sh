@@ -5,6 +5,7 @@
 # /.well-known/smimp.txt, 413; certificate reload on SIGHUP; a clean stop on
 # SIGTERM. Usage: smimpd_basics.sh PATH_TO_SMIMPD. Any wrong answer fails.
 set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 SMIMPD=${1:?usage: $0 PATH_TO_SMIMPD}
 SMIMPD=$(cd "$(dirname "$SMIMPD")" && pwd)/$(basename "$SMIMPD")
@@ -18,6 +19,7 @@ cleanup() {
 		wait "$PID" 2>/dev/null || true
 	fi
 	rm -rf "$TMP"
+	release_ports 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -47,18 +49,8 @@ sign_cert() {
 sign_cert srv.pem
 
 # ---- a free port -------------------------------------------------------
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! port_in_use "$p"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# shellcheck source=../../scripts/ports.sh
+source "$HERE/../../scripts/ports.sh"
 
 write_config() {
 	cat > smimpd.conf <<EOF
