@@ -34,6 +34,22 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
+# expect_rc NAME WANT COMMAND...: runs COMMAND (stdout to last.out, stderr
+# to last.err) and checks its exit status.
+expect_rc() {
+	local name=$1 want=$2 rc
+	shift 2
+	set +e
+	"$@" >last.out 2>last.err
+	rc=$?
+	set -e
+	if [[ $rc -eq $want ]]; then
+		pass "$name (exit $rc)"
+	else
+		fail "$name: exit $rc, want $want: $(head -c 800 last.err) $(head -c 800 last.out)"
+	fi
+}
+
 # ca.pem/ca.key and srv.pem/srv.key for a.test, b.test and localhost.
 make_certs() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

@@ -21,19 +21,6 @@ source "$(dirname "$0")/lib.sh"
 lib_init smimp_client_account
 export SMIMP_KDF=interactive   # fast Argon2id for tests only
 
-expect_rc() {
-	local name=$1 want=$2 rc
-	shift 2
-	set +e
-	"$@" >last.out 2>last.err
-	rc=$?
-	set -e
-	if [[ $rc -eq $want ]]; then
-		pass "$name (exit $rc)"
-	else
-		fail "$name: exit $rc, want $want: $(head -c 600 last.err)"
-	fi
-}
 # jq_is NAME FILE EXPR: EXPR must be true of FILE's JSON.
 jq_is() {
 	if jq -e "$3" "$2" >/dev/null 2>&1; then

@@ -17,19 +17,6 @@ source "$(dirname "$0")/lib.sh"
 lib_init smimp_client_basics
 export SMIMP_KDF=interactive   # fast Argon2id for tests only
 
-expect_rc() {
-	local name=$1 want=$2 rc
-	shift 2
-	set +e
-	"$@" >last.out 2>last.err
-	rc=$?
-	set -e
-	if [[ $rc -eq $want ]]; then
-		pass "$name (exit $rc)"
-	else
-		fail "$name: exit $rc, want $want: $(head -c 600 last.err)"
-	fi
-}
 
 make_certs
 PORT=$(pick_port)

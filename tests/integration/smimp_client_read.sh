@@ -59,19 +59,6 @@ echo "alice's keystore passphrase" > pass.txt
 S() { "$SMIMP" --home "$HA" "${TLS[@]}" --passphrase-file pass.txt "$@"; }
 
 # expect_rc NAME RC CMD...: runs CMD, stdout in last.out, stderr in last.err.
-expect_rc() {
-	local name=$1 want=$2 rc
-	shift 2
-	set +e
-	"$@" >last.out 2>last.err
-	rc=$?
-	set -e
-	if [[ $rc -eq $want ]]; then
-		pass "$name (exit $rc)"
-	else
-		fail "$name: exit $rc, want $want: $(head -c 600 last.err) $(head -c 600 last.out)"
-	fi
-}
 has() {   # has NAME FILE FIXED_STRING
 	if grep -qF -- "$3" "$2"; then pass "$1"; else fail "$1: no '$3' in $(head -c 1500 "$2")"; fi
 }

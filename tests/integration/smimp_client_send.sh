@@ -20,19 +20,6 @@ source "$(dirname "$0")/lib.sh"
 lib_init smimp_client_send
 export SMIMP_KDF=interactive   # fast Argon2id for tests only
 
-expect_rc() {
-	local name=$1 want=$2 rc
-	shift 2
-	set +e
-	"$@" >last.out 2>last.err
-	rc=$?
-	set -e
-	if [[ $rc -eq $want ]]; then
-		pass "$name (exit $rc)"
-	else
-		fail "$name: exit $rc, want $want: $(head -c 800 last.out) $(head -c 800 last.err)"
-	fi
-}
 has() { # NAME FILE PATTERN
 	if grep -q -- "$3" "$2"; then pass "$1"; else fail "$1: no '$3' in $(head -c 800 "$2")"; fi
 }

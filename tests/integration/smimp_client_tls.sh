@@ -27,19 +27,6 @@ openssl x509 -req -in other.csr -CA other-ca.pem -CAkey other-ca.key \
 
 # expect_rc NAME WANT CMD...: runs CMD, checks its exit code, keeps stderr
 # in last.err.
-expect_rc() {
-	local name=$1 want=$2 rc
-	shift 2
-	set +e
-	"$@" >last.out 2>last.err
-	rc=$?
-	set -e
-	if [[ $rc -eq $want ]]; then
-		pass "$name (exit $rc)"
-	else
-		fail "$name: exit $rc, want $want: $(head -c 400 last.err)"
-	fi
-}
 
 # ---- a TLS listener that logs what it receives -----------------------------
 SPORT=$(pick_port)
