@@ -8,7 +8,9 @@
 #   env: ACCOUNTS (64), THREADS (64 concurrent clients), SECONDS_PER (5),
 #        IDLE (1000 idle connections), SMIMPD_EXTRA (extra config lines),
 #        KEEP_LOG=1 (copy the server log to ./bench_smimpd.log),
-#        PERF=FILE (perf record -g of smimpd during the run),
+#        PERF=FILE (perf record -g of smimpd during the run; PERF_FREQ=HZ,
+#        PERF_CG="--call-graph dwarf,16384" for full stacks through
+#        libraries built without frame pointers),
 #        PERF_GEN=FILE (the same of the load generator),
 #        STRACE=FILE (strace -c -f of smimpd during the run: syscall counts)
 set -euo pipefail
@@ -90,7 +92,7 @@ head -n 1 smimpd.log >&2
 
 PERF_PID=
 if [[ -n ${PERF-} ]]; then   # PERF=FILE: perf record -g of smimpd meanwhile
-	perf record -q -k CLOCK_MONOTONIC -F 1999 -g -p "$PID" -o "$PERF" 2>/dev/null &
+	perf record -q -k CLOCK_MONOTONIC -F ${PERF_FREQ:-1999} ${PERF_CG:--g} -p "$PID" -o "$PERF" 2>/dev/null &
 	PERF_PID=$!
 fi
 STRACE_PID=

@@ -9,6 +9,7 @@
 #include "smimp/b64.h"
 #include "smimp/hex.h"
 #include "smimp/json.h"
+#include "json_lift.h"
 
 /* Every block jansson frees is wiped first: parsed payloads hold secret
  * keys as hex, and jansson's lexer and dump buffers would otherwise leave
@@ -60,7 +61,8 @@ json_t *smimp_json_parse(const char *buf, size_t len, size_t max_bytes,
 		return NULL;
 	}
 	/* jansson rejects invalid UTF-8, lone surrogates and \u0000 by default. */
-	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	v = smimp_json_load_lifted(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+				   &jerr);
 	if (v == NULL) {
 		smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
 				"malformed JSON at byte %d: %.120s",

@@ -1,0 +1,161 @@
+/* The long-string fast path of smimp_json_parse (src/lib/json_lift.c):
+ * whatever it lifts past jansson, the parsed value and every verdict are
+ * those of a plain json_loadb, error position included. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "smimp/json.h"
+#include "testlib.h"
+
+#define BIG 4096
+
+/* n bytes of base64 alphabet, NUL-terminated, in a static buffer per slot. */
+static const char *plain_run(int slot, size_t n, char first)
+{
+	static char buf[4][BIG + 1];
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < n; i++)
+		buf[slot][i] = abc[(i * 7 + (size_t)first) % 64];
+	if (n > 0)
+		buf[slot][0] = first;
+	buf[slot][n] = '\0';
+	return buf[slot];
+}
+
+/* fmt with its first "%s" replaced by a and its second by b (NULL: ""),
+ * malloc'ed; the caller frees it. */
+static char *text(const char *fmt, const char *a, const char *b)
+{
+	const char *subst[2] = {a ? a : "", b ? b : ""};
+	size_t n = strlen(fmt) + strlen(subst[0]) + strlen(subst[1]) + 1, o = 0;
+	char *t = malloc(n);
+	int k = 0;
+
+	if (t == NULL)
+		return NULL;
+	for (const char *p = fmt; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 's' && k < 2) {
+			memcpy(t + o, subst[k], strlen(subst[k]));
+			o += strlen(subst[k++]);
+			p++;
+		} else {
+			t[o++] = *p;
+		}
+	}
+	t[o] = '\0';
+	return t;
+}
+
+/* smimp_json_parse and a plain json_loadb agree on t: both fail at the
+ * same position, or both give equal values. Returns 1 when parsed. */
+static int agree(const char *t)
+{
+	struct smimp_error err = {0};
+	json_error_t jerr;
+	json_t *plain = json_loadb(t, strlen(t), JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+				   &jerr);
+	json_t *ours = smimp_json_parse(t, strlen(t), 1u << 20, false, &err);
+	int ok = ours != NULL;
+
+	if (plain == NULL) {
+		char want[32];
+
+		CHECK(ours == NULL);
+		snprintf(want, sizeof want, "at byte %d:", jerr.position);
+		CHECK(strstr(err.message, want) != NULL);
+	} else {
+		CHECK(ours != NULL && json_equal(plain, ours));
+	}
+	json_decref(plain);
+	json_decref(ours);
+	return ok;
+}
+
+TEST(long_values_come_back_exact)
+{
+	const char *a = plain_run(0, BIG, 'Q'), *b = plain_run(1, 300, 'z');
+	char *t = text("{\"message\": \"%s\", \"x\": [1, \"%s\", {\"y\": null}]}", a, b);
+	struct smimp_error err = {0};
+	json_t *v;
+
+	REQUIRE(t != NULL);
+	CHECK(agree(t) == 1);
+	v = smimp_json_parse(t, strlen(t), 1u << 20, true, &err);
+	REQUIRE(v != NULL);
+	CHECK_STREQ(json_string_value(json_object_get(v, "message")), a);
+	CHECK(json_string_length(json_object_get(v, "message")) == BIG);
+	CHECK_STREQ(json_string_value(json_array_get(json_object_get(v, "x"), 1)), b);
+	json_decref(v);
+	free(t);
+}
+
+TEST(boundary_lengths)
+{
+	for (size_t n = 250; n <= 260; n++) {
+		char *t = text("[\"%s\",\"%s\"]", plain_run(0, n, 'a'), plain_run(1, n, '+'));
+
+		REQUIRE(t != NULL);
+		CHECK(agree(t) == 1);
+		free(t);
+	}
+}
+
+TEST(keys_and_escaped_strings_stay_with_jansson)
+{
+	const char *a = plain_run(0, 1000, 'k');
+	char *keys = text("{\"%s\" \n\t: 1, \"v\": \"%s\"}", a, a);
+	char *esc = text("{\"a\": \"%s\\u0041\", \"b\": \"\\\"%s\"}", a, a);
+	char *utf = text("{\"a\": \"%s\xc3\xa4\"}", a, NULL);
+
+	REQUIRE(keys != NULL && esc != NULL && utf != NULL);
+	CHECK(agree(keys) == 1);
+	CHECK(agree(esc) == 1);
+	CHECK(agree(utf) == 1);
+	free(keys);
+	free(esc);
+	free(utf);
+}
+
+TEST(input_that_looks_like_a_marker_stays_as_sent)
+{
+	const char *a = plain_run(0, 600, 'm');
+	char *t = text("{\"m\": \"%s\", \"n\": \"!000000000000000000000000.0\", "
+		       "\"o\": \"!%s.0\"}", a, a);
+	struct smimp_error err = {0};
+	json_t *v;
+
+	REQUIRE(t != NULL);
+	CHECK(agree(t) == 1);
+	v = smimp_json_parse(t, strlen(t), 1u << 20, true, &err);
+	REQUIRE(v != NULL);
+	CHECK_STREQ(json_string_value(json_object_get(v, "n")),
+		    "!000000000000000000000000.0");
+	CHECK(json_string_length(json_object_get(v, "o")) == 603);
+	json_decref(v);
+	free(t);
+}
+
+TEST(refusals_are_the_same)
+{
+	const char *a = plain_run(0, 2000, 'r'), *b = plain_run(1, 2000, 's');
+	const char *const fmts[] = {
+		"{\"a\": \"%s\", \"a\": \"%s\"}",           /* duplicate member */
+		"{\"a\": \"%s\", \"b\": \"%s\",}",          /* trailing comma */
+		"{\"a\": \"%s\" \"b\": \"%s\"}",            /* missing comma */
+		"[\"%s\", \"%s\"",                          /* unterminated array */
+		"[\"%s\", \"%s",                            /* unterminated string */
+		"[\"%s\", \"%s\", \"\xc3\x28\"]",           /* invalid UTF-8 after */
+		"[\"%s\", \"%s\", \"a\\u0000\"]",           /* NUL escape after */
+		"{\"%s\": \"%s\"} x",                       /* trailing garbage */
+		"[\"%s\", \"%s\"] [",
+	};
+
+	for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
+		char *t = text(fmts[i], a, b);
+
+		REQUIRE(t != NULL);
+		CHECK(agree(t) == 0);
+		free(t);
+	}
+}
