@@ -1,5 +1,7 @@
 /* Master keys, conversions and signed hashes. All cryptography is
  * libsodium's; this file only fixes how the protocol uses it. */
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sodium.h>
 
@@ -66,11 +68,47 @@ void smimp_box_keypair_wipe(struct smimp_box_keypair *kp)
 	sodium_memzero(kp, sizeof *kp);
 }
 
+/* The conversion costs a point decompression (tens of microseconds) and a
+ * server makes it for the same few master keys on every message, so recent
+ * results are remembered: public values only, a pure function, so a hit is
+ * always right. Direct-mapped, one lock per slot. */
+#define PK_MEMO_SLOTS 256u
+
+static struct {
+	pthread_mutex_t lock;
+	bool used;
+	struct smimp_sign_pk pk;
+	struct smimp_box_pk box;
+} pk_memo[PK_MEMO_SLOTS];
+static pthread_once_t pk_memo_once = PTHREAD_ONCE_INIT;
+
+static void pk_memo_setup(void)
+{
+	for (unsigned i = 0; i < PK_MEMO_SLOTS; i++)
+		pthread_mutex_init(&pk_memo[i].lock, NULL);
+}
+
 enum smimp_err smimp_sign_pk_to_box(struct smimp_box_pk *out,
 				    const struct smimp_sign_pk *pk)
 {
+	unsigned slot = pk->b[0] % PK_MEMO_SLOTS;  /* keys are uniform bytes */
+	bool hit;
+
+	pthread_once(&pk_memo_once, pk_memo_setup);
+	pthread_mutex_lock(&pk_memo[slot].lock);
+	hit = pk_memo[slot].used && memcmp(pk_memo[slot].pk.b, pk->b, sizeof pk->b) == 0;
+	if (hit)
+		*out = pk_memo[slot].box;
+	pthread_mutex_unlock(&pk_memo[slot].lock);
+	if (hit)
+		return SMIMP_OK;
 	if (crypto_sign_ed25519_pk_to_curve25519(out->b, pk->b) != 0)
 		return SMIMP_ERR_BAD_KEY;
+	pthread_mutex_lock(&pk_memo[slot].lock);
+	pk_memo[slot].used = true;
+	pk_memo[slot].pk = *pk;
+	pk_memo[slot].box = *out;
+	pthread_mutex_unlock(&pk_memo[slot].lock);
 	return SMIMP_OK;
 }
 

@@ -71,6 +71,50 @@ TEST(invalid_point_refused)
 	CHECK(smimp_sign_pk_check(&pk) == SMIMP_ERR_BAD_KEY);
 }
 
+/* smimp_sign_pk_to_box remembers recent conversions: keys that share a
+ * memo slot (same first byte) must each still get their own result,
+ * the first time and again, and a refused key stays refused. */
+TEST(pk_to_box_memo_is_exact)
+{
+	struct smimp_sign_keypair kp;
+	struct smimp_sign_pk keys[24], bad;
+	struct smimp_box_pk want[24], got;
+	uint8_t seed[SMIMP_SIGN_SEED_BYTES] = {0};
+	size_t n = 0;
+
+	REQUIRE(smimp_init() == 0);
+	/* Keys whose first bytes are equal: found by trying seeds. */
+	for (unsigned i = 0; n < 3 && i < 100000; i++) {
+		memcpy(seed, &i, sizeof i);
+		smimp_sign_keypair_from_seed(&kp, seed);
+		if (kp.pk.b[0] == 0x42)
+			keys[n++] = kp.pk;
+		smimp_sign_keypair_wipe(&kp);
+	}
+	REQUIRE(n == 3);
+	for (unsigned i = 0; i < 21; i++) {  /* and a few in other slots */
+		seed[0] = (uint8_t)i;
+		seed[1] = 0xee;
+		smimp_sign_keypair_from_seed(&kp, seed);
+		keys[n++] = kp.pk;
+		smimp_sign_keypair_wipe(&kp);
+	}
+	for (size_t i = 0; i < n; i++)
+		REQUIRE(crypto_sign_ed25519_pk_to_curve25519(want[i].b, keys[i].b) == 0);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < n; i++) {
+			size_t k = round == 1 ? n - 1 - i : i;
+
+			CHECK(smimp_sign_pk_to_box(&got, &keys[k]) == SMIMP_OK);
+			CHECK(memcmp(got.b, want[k].b, sizeof got.b) == 0);
+		}
+	}
+	memset(bad.b, 0, sizeof bad.b);
+	bad.b[0] = 2;  /* not on the curve */
+	CHECK(smimp_sign_pk_to_box(&got, &bad) == SMIMP_ERR_BAD_KEY);
+	CHECK(smimp_sign_pk_to_box(&got, &bad) == SMIMP_ERR_BAD_KEY);
+}
+
 TEST(error_registry_codes)
 {
 	CHECK_STREQ(smimp_err_code(SMIMP_ERR_BAD_REQUEST), "bad_request");
