@@ -1,7 +1,8 @@
 /* POST initialize_account/{address} (spec 11.1): the owner's first record
  * and message keys, admitted with the one-time password. Untrusted input:
  * the path and the whole body (password hash, record 0, message keys).
- * Failed password attempts are counted and, past a few, answered 429 for a
+ * Password attempts are counted (from before the check, so that parallel
+ * guesses all count) and, past a few without success, answered 429 for a
  * growing time; a failed call changes nothing else. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,16 +99,35 @@ static enum smd_store_rc init_fn(struct smd_txn *txn, void *arg)
 	return rc;
 }
 
-struct fail_arg {
+/* One password attempt, reserved before the (slow, deliberately) password
+ * check: the lock is checked and the attempt counted in one transaction, so
+ * guesses sent at the same instant each count against the limit. The
+ * initialization that a right password leads to resets the count. */
+struct attempt_arg {
 	const struct smd_db *db;
 	const char *address;
 	int64_t now;
+	bool found;
+	struct smd_account acct;
+	struct smd_account_secret sec;
+	int64_t wait;                      /* > 0: locked for that long */
 };
 
-static enum smd_store_rc fail_fn(struct smd_txn *txn, void *arg)
+static enum smd_store_rc attempt_fn(struct smd_txn *txn, void *arg)
 {
-	const struct fail_arg *a = arg;
+	struct attempt_arg *a = arg;
+	enum smd_store_rc rc = a->db->ops->txn_account_secret(txn, a->address,
+							      &a->acct, &a->sec);
 
+	a->found = rc == SMD_STORE_OK;
+	a->wait = 0;
+	if (rc == SMD_STORE_NOT_FOUND)
+		return SMD_STORE_OK;
+	if (rc != SMD_STORE_OK || a->acct.initialized)
+		return rc;
+	a->wait = locked_for(&a->sec, a->now);
+	if (a->wait > 0)
+		return SMD_STORE_OK;
 	return a->db->ops->identity->init_failure(txn, a->address, a->now);
 }
 
@@ -119,36 +139,30 @@ static enum smimp_err check_password(const struct smd_request *req,
 				     char pwhash[SMD_PWHASH_STR_BYTES],
 				     struct smimp_error *err)
 {
-	const struct smd_db *db = req->srv->db;
-	struct smd_account acct;
-	struct smd_account_secret sec;
-	int64_t now = smimp_timestamp_now(), wait;
-	enum smd_store_rc rc = db->ops->identity->init_secret(db->st, address, &acct, &sec);
+	struct attempt_arg a = {req->srv->db, address, smimp_timestamp_now(), false,
+				{0}, {{0}, 0, 0, 0}, 0};
+	enum smd_store_rc rc = smd_db_write(req->srv->db, attempt_fn, &a);
 	enum smimp_err e = SMIMP_OK;
 
-	if (rc == SMD_STORE_NOT_FOUND)
-		return smimp_error_set(err, SMIMP_ERR_NOT_FOUND, "no such account");
-	if (rc != SMD_STORE_OK)
-		return smd_store_err(rc, err);
-	if (acct.initialized) {
+	if (rc != SMD_STORE_OK) {
+		e = smd_store_err(rc, err);
+	} else if (!a.found) {
+		e = smimp_error_set(err, SMIMP_ERR_NOT_FOUND, "no such account");
+	} else if (a.acct.initialized) {
 		e = smimp_error_set(err, SMIMP_ERR_CONFLICT, "already initialized");
-	} else if ((wait = locked_for(&sec, now)) > 0) {
-		resp->retry_after = (unsigned)wait;
+	} else if (a.wait > 0) {
+		resp->retry_after = (unsigned)a.wait;
 		e = smimp_error_set(err, SMIMP_ERR_RATE_LIMITED,
 				    "too many wrong passwords; retry later");
-	} else if (sec.pwhash[0] == '\0' || sec.expires_at < now) {
+	} else if (a.sec.pwhash[0] == '\0' || a.sec.expires_at < a.now) {
 		e = smimp_error_set(err, SMIMP_ERR_FORBIDDEN,
 				    "the initialization password has expired");
-	} else if (!smd_pwhash_verify(sec.pwhash, given, 32)) {
-		struct fail_arg fa = {db, address, now};
-
-		rc = smd_db_write(req->srv->db, fail_fn, &fa);
-		e = rc != SMD_STORE_OK ? smd_store_err(rc, err) :
-			smimp_error_set(err, SMIMP_ERR_FORBIDDEN, "wrong password");
+	} else if (!smd_pwhash_verify(a.sec.pwhash, given, 32)) {
+		e = smimp_error_set(err, SMIMP_ERR_FORBIDDEN, "wrong password");
 	} else {
-		memcpy(pwhash, sec.pwhash, SMD_PWHASH_STR_BYTES);
+		memcpy(pwhash, a.sec.pwhash, SMD_PWHASH_STR_BYTES);
 	}
-	smd_wipe(&sec, sizeof sec);
+	smd_wipe(&a.sec, sizeof a.sec);
 	return e;
 }
 

@@ -17,7 +17,8 @@ void smd_random(void *buf, size_t len);
  * out. 0 on success, -1 when out of memory. */
 int smd_pwhash(char out[SMD_PWHASH_STR_BYTES], const uint8_t *in, size_t len);
 
-/* True when in[0..len) matches the crypto_pwhash_str string. */
+/* True when in[0..len) matches the crypto_pwhash_str string. At most a few
+ * checks run at once (64 MiB each); the others wait. */
 bool smd_pwhash_verify(const char *str, const uint8_t *in, size_t len);
 
 /* Wipes len bytes at p, in a way the compiler keeps. */

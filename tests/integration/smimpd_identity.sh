@@ -105,6 +105,23 @@ post "init: rate limited after 5 wrong passwords" 429 rate_limited \
 	"$("$TC" init-body carol#a.test "$pw_carol" 3)" "$A/0.1/initialize_account/carol%23a.test"
 tr -d '\r' < headers.out | grep -qi '^retry-after: [1-9][0-9]*$' && pass "Retry-After" ||
 	fail "no Retry-After: $(tr -d '\r' < headers.out | tr '\n' '|')"
+# Guesses sent at the same instant each count: of 12 parallel wrong
+# passwords exactly 5 are checked (403), the others wait (429).
+"$SMIMPD" --config a.conf account add erin > /dev/null
+erin_wrong=$("$TC" init-body erin#a.test 22222222222222222222222222222222 5)
+printf '%s' "$erin_wrong" > erin.json
+guesses=()
+for k in $(seq 1 12); do
+	curl -sS -o /dev/null -w '%{http_code}\n' --max-time 60 --cacert ca.pem "${CONNECT[@]}" \
+		-X POST -H "$J" --data-binary @erin.json \
+		"$A/0.1/initialize_account/erin%23a.test" > "erin$k.st" 2>/dev/null &
+	guesses+=($!)
+done
+wait "${guesses[@]}" || true
+n403=$(cat erin*.st | grep -c '^403$' || true)
+n429=$(cat erin*.st | grep -c '^429$' || true)
+[[ $n403 == 5 && $n429 == 7 ]] && pass "12 parallel wrong passwords: 5 checked, 7 refused 429" ||
+	fail "12 parallel wrong passwords: $n403 x 403, $n429 x 429 ($(cat erin*.st | tr '\n' ' '))"
 
 # ---- get_user -------------------------------------------------------------
 pk1=$("$TC" pubkey 1)
