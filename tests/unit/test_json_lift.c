@@ -72,16 +72,23 @@ static int agree(const char *t)
 	return ok;
 }
 
+/* t parsed by smimp_json_parse, after checking it agrees with jansson;
+ * NULL when t is NULL or does not parse. */
+static json_t *parse_agreeing(const char *t)
+{
+	struct smimp_error err = {0};
+
+	if (t == NULL || agree(t) != 1)
+		return NULL;
+	return smimp_json_parse(t, strlen(t), 1u << 20, true, &err);
+}
+
 TEST(long_values_come_back_exact)
 {
 	const char *a = plain_run(0, BIG, 'Q'), *b = plain_run(1, 300, 'z');
 	char *t = text("{\"message\": \"%s\", \"x\": [1, \"%s\", {\"y\": null}]}", a, b);
-	struct smimp_error err = {0};
-	json_t *v;
+	json_t *v = parse_agreeing(t);
 
-	REQUIRE(t != NULL);
-	CHECK(agree(t) == 1);
-	v = smimp_json_parse(t, strlen(t), 1u << 20, true, &err);
 	REQUIRE(v != NULL);
 	CHECK_STREQ(json_string_value(json_object_get(v, "message")), a);
 	CHECK(json_string_length(json_object_get(v, "message")) == BIG);
@@ -122,12 +129,8 @@ TEST(input_that_looks_like_a_marker_stays_as_sent)
 	const char *a = plain_run(0, 600, 'm');
 	char *t = text("{\"m\": \"%s\", \"n\": \"!000000000000000000000000.0\", "
 		       "\"o\": \"!%s.0\"}", a, a);
-	struct smimp_error err = {0};
-	json_t *v;
+	json_t *v = parse_agreeing(t);
 
-	REQUIRE(t != NULL);
-	CHECK(agree(t) == 1);
-	v = smimp_json_parse(t, strlen(t), 1u << 20, true, &err);
 	REQUIRE(v != NULL);
 	CHECK_STREQ(json_string_value(json_object_get(v, "n")),
 		    "!000000000000000000000000.0");
