@@ -48,29 +48,44 @@ static enum smimp_err stored_record(const struct smd_record_row *row,
 	return SMIMP_OK;
 }
 
+/* Of the chain's earlier keys only next's own can refuse it (5: a replaced
+ * key must not return), so the store is asked for that one key (an indexed
+ * lookup) rather than for every key of a history of up to 10,000 records.
+ * *n_used is 1 when the history holds it, else 0. */
+static enum smd_store_rc key_used(struct smd_txn *txn, const struct profile_arg *a,
+				  size_t *n_used)
+{
+	enum smd_store_rc rc = a->db->ops->identity->txn_record_has_key(
+		txn, a->account_id, &a->next->public_key);
+
+	*n_used = rc == SMD_STORE_OK;
+	return rc == SMD_STORE_NOT_FOUND ? SMD_STORE_OK : rc;
+}
+
 /* Checks the chain in the transaction; writes nothing on a refusal. */
 static enum smd_store_rc check_fn(struct smd_txn *txn, struct profile_arg *a,
 				  bool *key_change)
 {
 	const struct smd_identity_store *id = a->db->ops->identity;
+	const struct smimp_sign_pk *pk = &a->next->public_key;
 	struct smd_record_row row = {0};
 	struct smimp_record last = {0};
-	struct smimp_sign_pk *keys = NULL;
 	char bound[SMIMP_ADDRESS_MAX + 1];
-	size_t n = 0;
+	size_t n_used = 0;
 	enum smd_store_rc rc = id->txn_latest_record(txn, a->account_id, true, &row);
 
 	if (rc == SMD_STORE_OK)
-		rc = id->txn_record_keys(txn, a->account_id, &keys, &n);
+		rc = key_used(txn, a, &n_used);
 	if (rc == SMD_STORE_OK && stored_record(&row, &last, &a->err) == SMIMP_OK &&
-	    smimp_record_check_extends(a->next, &last, keys, n, a->now, &a->err) == SMIMP_OK) {
-		*key_change = !smimp_sign_pk_equal(&a->next->public_key, &last.public_key);
+	    smimp_record_check_extends(a->next, &last, pk, n_used, a->now,
+				       &a->err) == SMIMP_OK) {
+		*key_change = !smimp_sign_pk_equal(pk, &last.public_key);
 		if (*key_change && a->neph == NULL) {
 			smimp_error_set(&a->err, SMIMP_ERR_BAD_REQUEST,
 					"a new public_key needs a nonephemeral_key "
 					"signed by it");
 		} else if (*key_change) {
-			rc = id->key_binding(txn, &a->next->public_key, bound);
+			rc = id->key_binding(txn, pk, bound);
 			if (rc == SMD_STORE_OK && strcmp(bound, a->session->address) != 0)
 				smimp_error_set(&a->err, SMIMP_ERR_CONFLICT,
 						"public_key is bound to another address");
@@ -78,7 +93,6 @@ static enum smd_store_rc check_fn(struct smd_txn *txn, struct profile_arg *a,
 				rc = SMD_STORE_OK;
 		}
 	}
-	free(keys);
 	free(row.data);
 	smimp_record_free(&last);
 	return rc;

@@ -37,6 +37,7 @@ struct smd_store;   /* a backend's connection state */
 struct smd_identity_store; /* store_identity.h: records, keys, sessions, avatars */
 struct smd_mail_store;     /* store_mail.h: messages, folders, lists, PoW */
 struct smd_txn;     /* one write transaction of a backend */
+struct smimp_hash;  /* smimp/types.h */
 
 /* An account as the operator commands and the handlers see it. */
 struct smd_account {
@@ -111,6 +112,17 @@ struct smd_store_ops {
 						const char *address,
 						struct smd_account *acct,
 						struct smd_account_secret *out);
+
+	/* Optional, NULL when the backend serves one process only (the caller
+	 * then keeps its rate limits in memory): takes a token from the request
+	 * rate bucket key, shared by every process on the store, refilled at
+	 * rate tokens per second (0: no limit) up to burst (>= 1). Not in a
+	 * transaction. OK with *wait 0 when admitted, else the seconds until
+	 * the next token; an error (logged) when the store cannot answer. */
+	enum smd_store_rc (*rate_take)(struct smd_store *st,
+				       const struct smimp_hash *key,
+				       long long rate, long long burst,
+				       double *wait);
 
 	/* The areas of the store, each a table of its own. */
 	const struct smd_identity_store *identity;

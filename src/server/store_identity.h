@@ -63,10 +63,6 @@ struct smd_identity_store {
 	/* Every record of address, oldest first; NOT_FOUND when none. */
 	enum smd_store_rc (*history)(struct smd_store *st, const char *address,
 				     smd_record_cb cb, void *arg);
-	/* The account and its initialization secret (11.1). */
-	enum smd_store_rc (*init_secret)(struct smd_store *st, const char *address,
-					 struct smd_account *acct,
-					 struct smd_account_secret *out);
 	enum smd_store_rc (*token_get)(struct smd_store *st,
 				       const struct smimp_hash *token_hash,
 				       struct smd_login_token *out);
@@ -97,10 +93,11 @@ struct smd_identity_store {
 	enum smd_store_rc (*txn_latest_record)(struct smd_txn *txn, int64_t account_id,
 					       bool with_data,
 					       struct smd_record_row *out);
-	/* The distinct public keys of the account's history, malloc'ed into
-	 * *keys (free() it). */
-	enum smd_store_rc (*txn_record_keys)(struct smd_txn *txn, int64_t account_id,
-					     struct smimp_sign_pk **keys, size_t *n);
+	/* OK when a record of the account's history has public_key pk,
+	 * NOT_FOUND when none has (5: a replaced key must not return). One
+	 * lookup in record_keys, whatever the length of the history. */
+	enum smd_store_rc (*txn_record_has_key)(struct smd_txn *txn, int64_t account_id,
+						const struct smimp_sign_pk *pk);
 	enum smd_store_rc (*record_add)(struct smd_txn *txn, int64_t account_id,
 					const struct smd_record_row *row);
 	/* The address pk is bound to (5); NOT_FOUND when unbound. */

@@ -19,6 +19,7 @@
 #include "migrations.h"
 #include "pg_conn.h"
 #include "store.h"
+#include "store_pg_rate.h"
 
 /* The advisory lock key the migration runner holds ("smimp"). */
 #define MIGRATION_LOCK "495874452848"
@@ -519,13 +520,12 @@ static enum smd_store_rc pg_migrate(struct smd_store *st, int *from, int *to,
 	if (rc == SMD_STORE_OK)
 		rc = exec_simple(c, SQL_VERSION_TABLE, "schema version table");
 	while (rc == SMD_STORE_OK && !done) {
-		int before = now;
-
 		rc = migrate_one(c, &now, &done, err);
 		if (rc != SMD_STORE_OK)
 			break;
+		/* Versions go up by one per migration (embed_sql.cmake). */
 		if (first && from != NULL)
-			*from = done ? now : before;
+			*from = done ? now : now - 1;
 		first = false;
 	}
 	exec_simple(c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK ")",
@@ -776,6 +776,7 @@ static enum smd_store_rc pg_txn_account_secret(struct smd_txn *txn,
 		.account_remove = pg_account_remove,            \
 		.account_set_quota = pg_account_set_quota,      \
 		.txn_account_secret = pg_txn_account_secret,    \
+		.rate_take = smd_pg_rate_take,                  \
 		.identity = &smd_pg_identity_ops,               \
 		.mail = &smd_pg_mail_ops,                       \
 	}

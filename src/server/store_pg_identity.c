@@ -36,14 +36,15 @@ static enum smd_store_rc record_from_row(const PGresult *r, int row, bool with_d
 	return SMD_STORE_OK;
 }
 
+/* The account first, then its newest record by the primary key: written
+ * as a join, PostgreSQL's generic plan read every record of the history. */
+#define LATEST_OF_ADDRESS \
+	" FROM records WHERE account_id = (SELECT id FROM accounts WHERE address = $1)" \
+	" ORDER BY seq DESC LIMIT 1"
 static const char SQL_LATEST_BY_ADDRESS[] =
-	"SELECT r.seq, r.signed_hash, r.public_key, r.data FROM accounts a"
-	" JOIN records r ON r.account_id = a.id WHERE a.address = $1"
-	" ORDER BY r.seq DESC LIMIT 1";
+	"SELECT seq, signed_hash, public_key, data" LATEST_OF_ADDRESS;
 static const char SQL_LATEST_KEY_BY_ADDRESS[] =
-	"SELECT r.seq, r.signed_hash, r.public_key FROM accounts a"
-	" JOIN records r ON r.account_id = a.id WHERE a.address = $1"
-	" ORDER BY r.seq DESC LIMIT 1";
+	"SELECT seq, signed_hash, public_key" LATEST_OF_ADDRESS;
 
 static enum smd_store_rc pg_latest_record(struct smd_store *st, const char *address,
 					  bool with_data, struct smd_record_row *out)
@@ -120,41 +121,22 @@ static enum smd_store_rc pg_txn_latest_record(struct smd_txn *txn, int64_t accou
 	return rc;
 }
 
-static const char SQL_RECORD_KEYS[] =
-	"SELECT DISTINCT public_key FROM records WHERE account_id = $1";
+/* The keys of each history, kept by a trigger (sql/postgresql/0002.sql). */
+static const char SQL_RECORD_HAS_KEY[] =
+	"SELECT 1 FROM record_keys WHERE account_id = $1 AND public_key = $2";
 
-static enum smd_store_rc pg_txn_record_keys(struct smd_txn *txn, int64_t account_id,
-					    struct smimp_sign_pk **keys, size_t *n)
+static enum smd_store_rc pg_txn_record_has_key(struct smd_txn *txn, int64_t account_id,
+					       const struct smimp_sign_pk *pk)
 {
 	struct pgp p = {0};
-	enum smd_store_rc rc;
-	struct smimp_sign_pk *k;
 	PGresult *res;
-	int rows;
+	enum smd_store_rc rc;
 
-	*keys = NULL;
-	*n = 0;
 	smd_pgp_int(&p, account_id);
-	res = smd_pg_run(txn->c, SQL_RECORD_KEYS, &p, &rc, "record keys");
-	if (res == NULL)
-		return rc;
-	rows = PQntuples(res);
-	k = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *k);
-	if (k == NULL) {
-		PQclear(res);
-		return SMD_STORE_ERROR;
-	}
-	for (int i = 0; i < rows; i++) {
-		if (!smd_pg_blob(res, i, 0, k[i].b, sizeof k[i].b)) {
-			free(k);
-			PQclear(res);
-			return SMD_STORE_ERROR;
-		}
-	}
+	smd_pgp_blob(&p, pk->b, sizeof pk->b);
+	rc = smd_pg_row(txn->c, SQL_RECORD_HAS_KEY, &p, "record key", &res);
 	PQclear(res);
-	*keys = k;
-	*n = (size_t)rows;
-	return SMD_STORE_OK;
+	return rc;
 }
 
 static const char SQL_RECORD_ADD[] =
@@ -178,39 +160,6 @@ static enum smd_store_rc pg_record_add(struct smd_txn *txn, int64_t account_id,
 }
 
 /* ---- accounts and key bindings ---- */
-
-static const char SQL_INIT_SECRET[] =
-	"SELECT id, address, initialized, quota_limit, used_bytes, created_at,"
-	" init_password_hash, init_password_expires, init_failures, init_failed_at"
-	" FROM accounts WHERE address = $1";
-
-static enum smd_store_rc pg_init_secret(struct smd_store *st, const char *address,
-					struct smd_account *acct,
-					struct smd_account_secret *out)
-{
-	struct pgp p = {0};
-	PGresult *res;
-	enum smd_store_rc rc;
-
-	smd_pgp_text(&p, address);
-	rc = smd_pg_read_row(st, SQL_INIT_SECRET, &p, "init secret", &res);
-	if (rc != SMD_STORE_OK)
-		return rc;
-	memset(acct, 0, sizeof *acct);
-	memset(out, 0, sizeof *out);
-	acct->id = smd_pg_int(res, 0, 0);
-	smd_pg_text(res, 0, 1, acct->address, sizeof acct->address);
-	acct->initialized = smd_pg_int(res, 0, 2) != 0;
-	acct->quota_limit = smd_pg_int(res, 0, 3);
-	acct->used_bytes = smd_pg_int(res, 0, 4);
-	acct->created_at = smd_pg_int(res, 0, 5);
-	smd_pg_text(res, 0, 6, out->pwhash, sizeof out->pwhash);
-	out->expires_at = smd_pg_int(res, 0, 7);
-	out->failures = (unsigned)smd_pg_int(res, 0, 8);
-	out->failed_at = smd_pg_int(res, 0, 9);
-	PQclear(res);
-	return SMD_STORE_OK;
-}
 
 static const char SQL_KEY_BINDING[] =
 	"SELECT address FROM key_bindings WHERE public_key = $1";
@@ -739,7 +688,6 @@ const struct smd_identity_store smd_pg_identity_ops = {
 	.area = "identity",
 	.latest_record = pg_latest_record,
 	.history = pg_history,
-	.init_secret = pg_init_secret,
 	.token_get = pg_token_get,
 	.session_get = pg_session_get,
 	.nonephemeral_get = pg_nonephemeral_get,
@@ -748,7 +696,7 @@ const struct smd_identity_store smd_pg_identity_ops = {
 	.avatar_file = pg_avatar_file,
 	.pin_get = pg_pin_get,
 	.txn_latest_record = pg_txn_latest_record,
-	.txn_record_keys = pg_txn_record_keys,
+	.txn_record_has_key = pg_txn_record_has_key,
 	.record_add = pg_record_add,
 	.key_binding = pg_key_binding,
 	.key_bind = pg_key_bind,

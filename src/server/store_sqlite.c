@@ -349,13 +349,12 @@ static enum smd_store_rc sq_migrate(struct smd_store *st, int *from, int *to,
 
 	pthread_mutex_lock(&st->wlock);
 	while (!done) {
-		int before = now;
-
 		rc = migrate_one(st, &now, &done, err);
 		if (rc != SMD_STORE_OK)
 			break;
+		/* Versions go up by one per migration (embed_sql.cmake). */
 		if (first && from != NULL)
-			*from = done ? now : before;
+			*from = done ? now : now - 1;
 		first = false;
 	}
 	pthread_mutex_unlock(&st->wlock);

@@ -76,14 +76,15 @@ static enum smd_store_rc record_from_row(sqlite3_stmt *s, bool with_data,
 	return SMD_STORE_OK;
 }
 
+/* The account first, then its newest record by the primary key (as in
+ * store_pg_identity.c, where a join let the plan read every record). */
+#define LATEST_OF_ADDRESS \
+	" FROM records WHERE account_id = (SELECT id FROM accounts WHERE address = ?)" \
+	" ORDER BY seq DESC LIMIT 1"
 static const char SQL_LATEST_BY_ADDRESS[] =
-	"SELECT r.seq, r.signed_hash, r.public_key, r.data FROM accounts a"
-	" JOIN records r ON r.account_id = a.id WHERE a.address = ?"
-	" ORDER BY r.seq DESC LIMIT 1";
+	"SELECT seq, signed_hash, public_key, data" LATEST_OF_ADDRESS;
 static const char SQL_LATEST_KEY_BY_ADDRESS[] =
-	"SELECT r.seq, r.signed_hash, r.public_key FROM accounts a"
-	" JOIN records r ON r.account_id = a.id WHERE a.address = ?"
-	" ORDER BY r.seq DESC LIMIT 1";
+	"SELECT seq, signed_hash, public_key" LATEST_OF_ADDRESS;
 
 static enum smd_store_rc sq_latest_record(struct smd_store *st, const char *address,
 					  bool with_data, struct smd_record_row *out)
@@ -163,45 +164,24 @@ static enum smd_store_rc sq_txn_latest_record(struct smd_txn *txn, int64_t accou
 	return rc;
 }
 
-static const char SQL_RECORD_KEYS[] =
-	"SELECT DISTINCT public_key FROM records WHERE account_id = ?";
+/* The keys of each history, kept by a trigger (sql/0002.sql). */
+static const char SQL_RECORD_HAS_KEY[] =
+	"SELECT 1 FROM record_keys WHERE account_id = ? AND public_key = ?";
 
-static enum smd_store_rc sq_txn_record_keys(struct smd_txn *txn, int64_t account_id,
-					    struct smimp_sign_pk **keys, size_t *n)
+static enum smd_store_rc sq_txn_record_has_key(struct smd_txn *txn, int64_t account_id,
+					       const struct smimp_sign_pk *pk)
 {
-	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_RECORD_KEYS);
-	struct smimp_sign_pk *k = NULL;
-	size_t cnt = 0, cap = 0;
-	int r;
+	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_RECORD_HAS_KEY);
+	enum smd_store_rc rc;
 
-	*keys = NULL;
-	*n = 0;
 	if (s == NULL)
 		return SMD_STORE_ERROR;
 	sqlite3_bind_int64(s, 1, account_id);
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			struct smimp_sign_pk *p;
-
-			cap = cap ? cap * 2 : 8;
-			p = realloc(k, cap * sizeof *k);
-			if (p == NULL)
-				break;
-			k = p;
-		}
-		if (!col_blob(s, 0, k[cnt].b, sizeof k[cnt].b))
-			break;
-		cnt++;
-	}
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE) {
-		free(k);
-		return r == SQLITE_ROW ? SMD_STORE_ERROR :
-			smd_sq_rc(txn->c, sqlite3_extended_errcode(txn->c->db), "record keys");
-	}
-	*keys = k;
-	*n = cnt;
-	return SMD_STORE_OK;
+	sqlite3_bind_blob(s, 2, pk->b, sizeof pk->b, SQLITE_STATIC);
+	rc = step_row(txn->c, s, "record key");
+	if (rc == SMD_STORE_OK)
+		sqlite3_reset(s);
+	return rc;
 }
 
 static const char SQL_RECORD_ADD[] =
@@ -226,42 +206,6 @@ static enum smd_store_rc sq_record_add(struct smd_txn *txn, int64_t account_id,
 }
 
 /* ---- accounts and key bindings ---- */
-
-static const char SQL_INIT_SECRET[] =
-	"SELECT id, address, initialized, quota_limit, used_bytes, created_at,"
-	" init_password_hash, init_password_expires, init_failures, init_failed_at"
-	" FROM accounts WHERE address = ?";
-
-static enum smd_store_rc sq_init_secret(struct smd_store *st, const char *address,
-					struct smd_account *acct,
-					struct smd_account_secret *out)
-{
-	READER_BEGIN(st, c, slot);
-	sqlite3_stmt *s = smd_sq_prep(c, SQL_INIT_SECRET);
-	enum smd_store_rc rc = SMD_STORE_ERROR;
-
-	if (s != NULL) {
-		sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
-		rc = step_row(c, s, "init secret");
-		if (rc == SMD_STORE_OK) {
-			memset(acct, 0, sizeof *acct);
-			memset(out, 0, sizeof *out);
-			acct->id = sqlite3_column_int64(s, 0);
-			col_text(s, 1, acct->address, sizeof acct->address);
-			acct->initialized = sqlite3_column_int(s, 2) != 0;
-			acct->quota_limit = sqlite3_column_int64(s, 3);
-			acct->used_bytes = sqlite3_column_int64(s, 4);
-			acct->created_at = sqlite3_column_int64(s, 5);
-			col_text(s, 6, out->pwhash, sizeof out->pwhash);
-			out->expires_at = sqlite3_column_int64(s, 7);
-			out->failures = (unsigned)sqlite3_column_int(s, 8);
-			out->failed_at = sqlite3_column_int64(s, 9);
-			sqlite3_reset(s);
-		}
-	}
-	READER_END(st, slot);
-	return rc;
-}
 
 static const char SQL_KEY_BINDING[] =
 	"SELECT address FROM key_bindings WHERE public_key = ?";
@@ -848,7 +792,6 @@ const struct smd_identity_store smd_sqlite_identity_ops = {
 	.area = "identity",
 	.latest_record = sq_latest_record,
 	.history = sq_history,
-	.init_secret = sq_init_secret,
 	.token_get = sq_token_get,
 	.session_get = sq_session_get,
 	.nonephemeral_get = sq_nonephemeral_get,
@@ -857,7 +800,7 @@ const struct smd_identity_store smd_sqlite_identity_ops = {
 	.avatar_file = sq_avatar_file,
 	.pin_get = sq_pin_get,
 	.txn_latest_record = sq_txn_latest_record,
-	.txn_record_keys = sq_txn_record_keys,
+	.txn_record_has_key = sq_txn_record_has_key,
 	.record_add = sq_record_add,
 	.key_binding = sq_key_binding,
 	.key_bind = sq_key_bind,

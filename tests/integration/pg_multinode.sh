@@ -8,6 +8,11 @@
 # one node is accepted once across both, also when two sends race; a node
 # killed with SIGKILL mid-load loses no message it answered 200 for: every
 # such message is then read back on the other node, byte for byte.
+# Rate limits hold across nodes: two more nodes with a small per-session
+# limit share one bucket (the burst passes once over both, then 429 with
+# Retry-After on either, and after the wait it passes again); the buckets
+# keep hashes only, full ones are swept, and a node whose bucket table
+# fails keeps answering, limiting on its own until the table is back.
 # Usage: pg_multinode.sh PATH_TO_SMIMPD PATH_TO_TESTCLIENT
 set -euo pipefail
 
@@ -15,6 +20,7 @@ SMIMPD=${1:?usage: $0 SMIMPD TESTCLIENT}
 TC=${2:?usage: $0 SMIMPD TESTCLIENT}
 SMIMPD=$(cd "$(dirname "$SMIMPD")" && pwd)/$(basename "$SMIMPD")
 TC=$(cd "$(dirname "$TC")" && pwd)/$(basename "$TC")
+PG_SQL=$(cd "$(dirname "$0")/../../sql/postgresql" && pwd)
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 lib_init pg_multinode
@@ -27,12 +33,13 @@ P2=$(pick_port)
 while [[ $P2 == "$P1" ]]; do P2=$(pick_port); done
 BASE=https://a.test:$P1
 BITS=8
-for n in 1 2; do
-	port=$P1
-	[[ $n == 2 ]] && port=$P2
-	cat > "n$n.conf" <<EOC
+PORTS=([1]="$P1" [2]="$P2")
+# node_conf N [LINES]: nN.conf, listening on PORTS[N] and answering for
+# https://a.test:P1 like every node, with LINES added.
+node_conf() {
+	cat > "n$1.conf" <<EOC
 domain = a.test
-listen = 127.0.0.1:$port
+listen = 127.0.0.1:${PORTS[$1]}
 public_url = https://a.test:$P1
 tls_cert = $TMP/srv.pem
 tls_key = $TMP/srv.key
@@ -41,8 +48,11 @@ pow_zero_bits = $BITS
 max_envelope_bytes = 64k
 max_request_bytes = 512k
 threads = 4
+${2-}
 EOC
-done
+}
+node_conf 1
+node_conf 2
 CON1=(--connect-to "a.test:$P1:127.0.0.1:$P1")
 CON2=(--connect-to "a.test:$P1:127.0.0.1:$P2")
 
@@ -59,22 +69,24 @@ for _ in $(seq 1 100); do
 done
 up "${CON1[@]}" && up "${CON2[@]}" && pass "two nodes started together on one empty database" ||
 	{ fail "nodes did not start"; lib_finish n1.log n2.log; }
-[[ $(cat n1.log n2.log | grep -c 'migrated from version 0 to 1') -eq 1 ]] &&
+[[ $(cat n1.log n2.log | grep -c 'migrated from version 0 to [1-9]') -eq 1 ]] &&
 	pass "the schema was migrated once" || fail "migrations: $(cat n1.log n2.log)"
 
-# api NODE METHOD PATH SESSION|- [BODY]: ST and BODY (OUT names the file).
+# api NODE METHOD PATH SESSION|- [BODY]: ST, BODY and RA (the Retry-After
+# header or ""); OUT names the file.
 api() {
-	local node=$1 m=$2 p=$3 s=$4 b=${5-} out=${OUT:-body.out} con
+	local node=$1 m=$2 p=$3 s=$4 b=${5-} out=${OUT:-body.out}
 	local args=(-X "$m")
-	if [[ $node == 1 ]]; then con=("${CON1[@]}"); else con=("${CON2[@]}"); fi
 	[[ $s != - ]] && args+=(-H "SMIMP-Authentication: $s")
 	if [[ $# -ge 5 ]]; then
 		printf '%s' "$b" > "$out.req"
 		args+=(-H 'Content-Type: application/json' --data-binary "@$out.req")
 	fi
-	ST=$(curl -sS -o "$out" -w '%{http_code}' --max-time 20 --cacert ca.pem \
-		"${con[@]}" "${args[@]}" "$BASE/0.1/$p" 2>/dev/null) || ST=curl-error
+	ST=$(curl -sS -o "$out" -D "$out.h" -w '%{http_code}' --max-time 20 --cacert ca.pem \
+		--connect-to "a.test:$P1:127.0.0.1:${PORTS[$node]}" "${args[@]}" \
+		"$BASE/0.1/$p" 2>/dev/null) || ST=curl-error
 	BODY=$(cat "$out" 2>/dev/null || true)
+	RA=$(tr -d '\r' < "$out.h" 2>/dev/null | sed -n 's/^[Rr]etry-[Aa]fter: //p')
 }
 expect() {
 	if [[ $ST != "$2" ]]; then
@@ -197,6 +209,91 @@ bad=$(cat race1.out race2.out | grep -c '"bad_proof_of_work"' || true)
 [[ $ok -eq 1 && $bad -eq 1 ]] && pass "two racing sends with one nonce: one accepted, one refused" ||
 	fail "racing sends: $ok accepted, $bad refused ($(cat race1.out race2.out))"
 
+# ---- rate limits shared across nodes ---------------------------------
+# Nodes 3 and 4 allow a session one request per second and a burst of RB;
+# session rl is used on them only, so no other traffic touches its bucket.
+RB=5
+PORTS[3]=$(pick_port)
+PORTS[4]=$(pick_port)
+for n in 3 4; do
+	node_conf "$n" "rate_per_session = 1
+rate_burst_per_session = $RB"
+done
+# A full bucket (its time has passed) and one that is not: a node's first
+# request sweeps the first away and keeps the second.
+PG_DB=smimp pg_psql -c "INSERT INTO rate_buckets VALUES ('\\x00', 0, true),
+	('\\x01', (extract(epoch FROM now()) * 1e9)::bigint + 3600 * 1000000000::bigint, true)"
+RPIDS=()
+for n in 3 4; do
+	start_smimpd "$SMIMPD" "n$n.conf" "n$n.log" a.test "${PORTS[$n]}" ||
+		{ fail "node $n did not start"; lib_finish n1.log n2.log "n$n.log"; }
+	RPIDS+=("$LAST_PID")
+done
+account 1 rl 15 0
+
+# 2 RB + 2 requests alternating between nodes 3 and 4, as fast as they go:
+# at most RB plus one per whole second elapsed may pass (RB on each node
+# if the nodes kept their own buckets); the refused ones are 429
+# rate_limited with a Retry-After on both nodes.
+n_ok=0
+first_ok=0
+ra3=
+ra4=
+t0=$(date +%s%N)
+for i in $(seq 1 $((2 * RB + 2))); do
+	node=$((3 + i % 2))
+	OUT=rate.out api "$node" GET quota "$SESS_rl"
+	if [[ $ST == 200 ]]; then
+		n_ok=$((n_ok + 1))
+		[[ $i -le $RB ]] && first_ok=$((first_ok + 1))
+	elif [[ $ST == 429 && $RA =~ ^[12]$ ]] && jq -e '.error == "rate_limited"' <<<"$BODY" >/dev/null; then
+		printf -v "ra$node" '%s' "$RA"
+	else
+		fail "rate: request $i on node $node: $ST, Retry-After '$RA' (body: ${BODY:0:200})"
+	fi
+done
+elapsed=$((($(date +%s%N) - t0) / 1000000000))
+[[ $first_ok -eq $RB ]] && pass "the first $RB requests over two nodes pass" ||
+	fail "only $first_ok of the first $RB requests passed"
+[[ $n_ok -le $((RB + elapsed)) ]] &&
+	pass "$n_ok of $((2 * RB + 2)) passed in ${elapsed}s: one budget of $RB for both nodes" ||
+	fail "$n_ok of $((2 * RB + 2)) passed in ${elapsed}s: more than $((RB + elapsed)), the nodes do not share the bucket"
+[[ -n $ra3 && -n $ra4 ]] && pass "429 with Retry-After on both nodes ($ra3 s, $ra4 s)" ||
+	fail "429 with Retry-After on node 3: '$ra3', on node 4: '$ra4'"
+# Empty the bucket, wait what the 429 says, and the other node admits.
+for _ in 1 2 3; do
+	OUT=rate.out api 3 GET quota "$SESS_rl"
+	[[ $ST == 429 ]] && break
+done
+[[ $ST == 429 && -n $RA ]] || fail "rate: the bucket does not empty: $ST"
+wait_s=${RA:-1}
+sleep "$wait_s"
+OUT=rate.out api 4 GET quota "$SESS_rl"
+expect "after Retry-After ($wait_s s) the bucket has refilled: node 4 admits" 200
+
+# The table holds only 32-byte hashes as keys (and the planted row that
+# was not full); the full one was swept; it is UNLOGGED.
+rows=$(PG_DB=smimp pg_psql -c "SELECT count(*) FILTER (WHERE length(key) = 32) > 0,
+	count(*) FILTER (WHERE length(key) <> 32), count(*) FILTER (WHERE key = '\\x01'),
+	(SELECT relpersistence FROM pg_class WHERE relname = 'rate_buckets') FROM rate_buckets")
+[[ $rows == "t|1|1|u" ]] && pass "buckets: hashed keys only, the full one swept, unlogged" ||
+	fail "rate_buckets: $rows, want t|1|1|u"
+
+# The bucket table fails: the node keeps answering, on its own buckets,
+# and says so; once the table is back, the limits are shared again.
+PG_DB=smimp pg_psql -c "DROP TABLE rate_buckets"
+OUT=rate.out api 3 GET quota "$SESS_rl"
+expect "the bucket table gone: node 3 still answers" 200
+grep -q 'rate limits: the database did not answer' n3.log &&
+	pass "node 3 logs that it limits on its own" || fail "no fallback line in n3.log"
+PG_DB=smimp pg_psql -f "$PG_SQL/0003.sql"  # the migration that made it
+sleep 6  # policy_rate.c tries the database again after 5 s
+OUT=rate.out api 3 GET quota "$SESS_rl"
+expect "the bucket table back: node 3 answers" 200
+grep -q 'limits are shared by all nodes again' n3.log &&
+	pass "node 3 logs that the limits are shared again" || fail "no recovery line in n3.log"
+for p in "${RPIDS[@]}"; do stop_smimpd "$p"; done
+
 # ---- SIGKILL of a node mid-load: no acknowledged message lost ----------
 # loader FROM N: sends N messages alternating nodes; every 200 goes to
 # acked.FROM as "message_id body_file".
@@ -249,4 +346,4 @@ done < acked.all
 api 1 GET "quota" "$SESS_bob"
 expect "node 1 still answers after node 2 was killed" 200
 
-lib_finish n1.log n2.log
+lib_finish n1.log n2.log n3.log n4.log

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 #include "store_identity.h"
@@ -48,7 +49,7 @@ static void fill(void *p, size_t n, int seed)
 
 enum step {
 	ACCOUNT_ADD, ACCOUNT_QUOTA, ACCOUNT_SECRET, ACCOUNT_REMOVE, INIT_FAILURE,
-	ACCOUNT_INIT, RECORD_ADD, TXN_LATEST, RECORD_KEYS, KEY_BIND, KEY_BINDING,
+	ACCOUNT_INIT, RECORD_ADD, TXN_LATEST, RECORD_HAS_KEY, KEY_BIND, KEY_BINDING,
 	NONEPH_SET, EPH_REPLACE, KEYS_DROP, TOKEN_ADD, TOKEN_USE, SESSION_ADD,
 	SESSION_DESTROY, SESSIONS_REKEY, AVATAR_SET, AVATAR_DELETE, PIN_PUT,
 	KEY_DRAW, POW_ISSUE, POW_CONSUME, MSG_INSERT, MSG_DELETE, MSG_READ,
@@ -65,7 +66,7 @@ struct w {
 	struct smd_account acct;
 	struct smd_account_secret sec;
 	struct smd_record_row row;
-	struct smimp_sign_pk pk, *keys;
+	struct smimp_sign_pk pk;
 	size_t nkeys;
 	char bound[SMIMP_ADDRESS_MAX + 1];
 	struct smimp_msgkey mk, mks[8];
@@ -102,7 +103,7 @@ static enum smd_store_rc wfn(struct smd_txn *t, void *arg)
 	case ACCOUNT_INIT: return id->account_initialize(t, a->id);
 	case RECORD_ADD: return id->record_add(t, a->id, &a->row);
 	case TXN_LATEST: return id->txn_latest_record(t, a->id, true, &a->row);
-	case RECORD_KEYS: return id->txn_record_keys(t, a->id, &a->keys, &a->nkeys);
+	case RECORD_HAS_KEY: return id->txn_record_has_key(t, a->id, &a->pk);
 	case KEY_BIND: return id->key_bind(t, &a->pk, a->address, a->now);
 	case KEY_BINDING: return id->key_binding(t, &a->pk, a->bound);
 	case NONEPH_SET: return id->nonephemeral_set(t, a->id, &a->mk, &a->pk, a->now);
@@ -212,7 +213,6 @@ static void test_accounts(void)
 {
 	struct w a = {0};
 	struct smd_account acct;
-	struct smd_account_secret sec;
 	int n = 0;
 
 	a.anew = (struct smd_account_new){ALICE, "a.test", "$argon2id$fake", NOW + 3600, 1000, NOW};
@@ -240,15 +240,13 @@ static void test_accounts(void)
 	      a.acct.quota_limit == 5000, "secret fields");
 	a.now = NOW + 5;
 	CHECK_RC(W(&a, INIT_FAILURE), SMD_STORE_OK, "init failure");
-	CHECK_RC(db.ops->identity->init_secret(db.st, ALICE, &acct, &sec), SMD_STORE_OK,
-		 "init secret");
-	check(sec.failures == 1 && sec.failed_at == NOW + 5 && sec.expires_at == NOW + 3600,
-	      "init failure counted");
-	a.id = acct.id;
+	CHECK_RC(W(&a, ACCOUNT_SECRET), SMD_STORE_OK, "txn account secret");
+	check(a.sec.failures == 1 && a.sec.failed_at == NOW + 5 &&
+	      a.sec.expires_at == NOW + 3600, "init failure counted");
+	a.id = a.acct.id;
 	CHECK_RC(W(&a, ACCOUNT_INIT), SMD_STORE_OK, "account initialize");
-	CHECK_RC(db.ops->identity->init_secret(db.st, ALICE, &acct, &sec), SMD_STORE_OK,
-		 "init secret");
-	check(acct.initialized && sec.pwhash[0] == '\0' && sec.failures == 0,
+	CHECK_RC(W(&a, ACCOUNT_SECRET), SMD_STORE_OK, "txn account secret");
+	check(a.acct.initialized && a.sec.pwhash[0] == '\0' && a.sec.failures == 0,
 	      "initialized, password forgotten");
 	a.id = account_id(BOB);
 	CHECK_RC(W(&a, ACCOUNT_INIT), SMD_STORE_OK, "account initialize bob");
@@ -293,9 +291,16 @@ static void test_records(void)
 	CHECK_RC(W(&a, TXN_LATEST), SMD_STORE_OK, "txn latest record");
 	check(a.row.seq == 1 && strcmp(a.row.data, data1) == 0, "txn latest fields");
 	free(a.row.data);
-	CHECK_RC(W(&a, RECORD_KEYS), SMD_STORE_OK, "record keys");
-	check(a.nkeys == 2, "record keys: %zu", a.nkeys);
-	free(a.keys);
+	/* The keys of the history: each record's, no other, not another's. */
+	fill(a.pk.b, sizeof a.pk.b, 2);
+	CHECK_RC(W(&a, RECORD_HAS_KEY), SMD_STORE_OK, "key of record 0");
+	fill(a.pk.b, sizeof a.pk.b, 3);
+	CHECK_RC(W(&a, RECORD_HAS_KEY), SMD_STORE_OK, "key of record 1");
+	fill(a.pk.b, sizeof a.pk.b, 99);
+	CHECK_RC(W(&a, RECORD_HAS_KEY), SMD_STORE_NOT_FOUND, "key of no record");
+	a.id = account_id(BOB);
+	fill(a.pk.b, sizeof a.pk.b, 2);
+	CHECK_RC(W(&a, RECORD_HAS_KEY), SMD_STORE_NOT_FOUND, "alice's key, bob's history");
 	/* Key bindings. */
 	fill(a.pk.b, sizeof a.pk.b, 2);
 	a.address = ALICE;
@@ -750,6 +755,75 @@ static void test_drop_and_remove(void)
 		 SMD_STORE_NOT_FOUND, "sessions removed with the account");
 }
 
+/* ---- shared rate buckets (PostgreSQL; SQLite's are in smimpd's memory) ---- */
+
+#define RATE_THREADS 8
+#define RATE_TAKES 40
+#define RATE_BURST 100
+
+static struct smimp_hash rate_key;
+static int rate_admitted[RATE_THREADS];
+
+/* RATE_TAKES takes from one bucket, counting the admitted ones. */
+static void *rate_taker(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	for (int k = 0; k < RATE_TAKES; k++) {
+		double wait = -1;
+
+		if (db.ops->rate_take(db.st, &rate_key, 1, RATE_BURST, &wait) ==
+		    SMD_STORE_OK && wait == 0)
+			rate_admitted[i]++;
+	}
+	return NULL;
+}
+
+static void test_rate(void)
+{
+	pthread_t t[RATE_THREADS];
+	struct smimp_hash other;
+	time_t t0 = time(NULL);
+	double wait = 0;
+	int admitted = 0;
+	long elapsed;
+
+	if (db.ops->rate_take == NULL) {
+		check(strcmp(db.ops->scheme, "sqlite") == 0,
+		      "%s has no shared rate buckets", db.ops->scheme);
+		return;
+	}
+	fill(rate_key.b, sizeof rate_key.b, 200);
+	fill(other.b, sizeof other.b, 201);
+	/* 320 concurrent takes at one per second: the burst and at most one
+	 * more per second elapsed, never two for one token. */
+	for (int i = 0; i < RATE_THREADS; i++)
+		pthread_create(&t[i], NULL, rate_taker, (void *)(intptr_t)i);
+	for (int i = 0; i < RATE_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		admitted += rate_admitted[i];
+	}
+	elapsed = (long)(time(NULL) - t0) + 1;
+	check(admitted >= RATE_BURST && admitted <= RATE_BURST + elapsed,
+	      "concurrent takes: %d admitted, want %d to %ld", admitted,
+	      RATE_BURST, RATE_BURST + elapsed);
+	/* Refused: the next token comes within one token's time. */
+	for (int k = 0; k < 3 && wait == 0; k++)
+		CHECK_RC(db.ops->rate_take(db.st, &rate_key, 1, RATE_BURST, &wait),
+			 SMD_STORE_OK, "rate take");
+	check(wait > 0 && wait <= 1.0, "refused take: wait %f s", wait);
+	/* Another key has a full bucket of its own; rate 0 is no limit. */
+	CHECK_RC(db.ops->rate_take(db.st, &other, 1, 1, &wait), SMD_STORE_OK,
+		 "rate take, another key");
+	check(wait == 0, "another key admitted: wait %f", wait);
+	CHECK_RC(db.ops->rate_take(db.st, &other, 1, 1, &wait), SMD_STORE_OK,
+		 "rate take, burst 1");
+	check(wait > 0, "burst 1: the second take refused");
+	CHECK_RC(db.ops->rate_take(db.st, &other, 0, 1, &wait), SMD_STORE_OK,
+		 "rate take, rate 0");
+	check(wait == 0, "rate 0 admits: wait %f", wait);
+}
+
 int main(int argc, char **argv)
 {
 	struct smimp_error err = {0};
@@ -771,6 +845,7 @@ int main(int argc, char **argv)
 	test_pow();
 	test_messages();
 	test_drop_and_remove();
+	test_rate();
 	smd_db_close(&db);
 	/* Opening again applies nothing. */
 	if (smd_db_open(&db, argv[1], &err) != SMIMP_OK) {
