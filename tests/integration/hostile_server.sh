@@ -448,8 +448,16 @@ tenth=$((HISTORY >= 10 ? HISTORY / 10 : 1))
 first_ms=$(head -n "$tenth" chain.st | median_ms)
 last_ms=$(tail -n "$tenth" chain.st | median_ms)
 took="an update takes ${first_ms} ms at the start of the history, ${last_ms} ms at the end"
-awk -v f="$first_ms" -v l="$last_ms" 'BEGIN { exit !(l <= 2 * f + 2) }' &&
-	pass "$took" || fail "$took: it grows with the history"
+# Timing is judged only in the full run (HOSTILE_HISTORY=9999, RELIABILITY.md),
+# where a per-update read of the history is 4-7 times slower at the end; in
+# the short CI run the difference would be within the noise of a shared
+# machine, so there the figures are printed, not judged.
+if ((HISTORY >= 5000)); then
+	awk -v f="$first_ms" -v l="$last_ms" 'BEGIN { exit !(l <= 2 * f + 2) }' &&
+		pass "$took" || fail "$took: it grows with the history"
+else
+	echo "figures: $took (judged only with HOSTILE_HISTORY >= 5000)"
+fi
 t0=$(date +%s%N)
 api GET "get_user/alice%23a.test/history" -
 ms=$(elapsed_ms "$t0")
