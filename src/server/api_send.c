@@ -33,14 +33,37 @@ static enum smd_store_rc draw_fn(struct smd_txn *txn, void *p)
 					  a->max_per_hour, &a->out);
 }
 
+/* The list lookup for an owner with no list entry at all, the common
+ * case: a verdict asks up to four lookups, three times per delivery, and
+ * the recipient's read already says whether any can succeed. */
+static enum smimp_err none_listed(void *ctx, const char *owner,
+				  enum smimp_list_kind kind,
+				  const struct smimp_hash *entry, bool *listed,
+				  struct smimp_error *err)
+{
+	(void)ctx;
+	(void)owner;
+	(void)kind;
+	(void)entry;
+	(void)err;
+	*listed = false;
+	return SMIMP_OK;
+}
+
+static smimp_list_lookup_fn lookup_for(const struct smd_mail_recipient *rcpt)
+{
+	return rcpt->has_lists ? smd_mail_list_lookup : none_listed;
+}
+
 /* Refuses senders the recipient's lists refuse; *verdict for the rest. */
-static enum smimp_err judge(const struct smd_request *req, const char *recipient,
-			    const char *sender, enum smimp_list_verdict *verdict,
+static enum smimp_err judge(const struct smd_request *req,
+			    const struct smd_mail_recipient *rcpt,
+			    const char *recipient, const char *sender,
+			    enum smimp_list_verdict *verdict,
 			    struct smimp_error *err)
 {
 	enum smimp_err e = smimp_list_verdict(verdict, recipient, sender,
-					      smd_mail_list_lookup,
-					      req->srv->db, err);
+					      lookup_for(rcpt), req->srv->db, err);
 
 	if (e != SMIMP_OK)
 		return e;
@@ -80,7 +103,8 @@ enum smimp_err smd_api_get_message_key(const struct smd_request *req,
 	if (e != SMIMP_OK)
 		return e;
 	if ((e = smd_mail_recipient(req, recipient, &rcpt, err)) != SMIMP_OK ||
-	    (e = judge(req, recipient, sess.address, &verdict, err)) != SMIMP_OK)
+	    (e = judge(req, &rcpt, recipient, sess.address, &verdict,
+			   err)) != SMIMP_OK)
 		return e;
 	memset(&a, 0, sizeof a);
 	a.db = req->srv->db;
@@ -134,7 +158,8 @@ enum smimp_err smd_api_get_pow_params(const struct smd_request *req,
 					 err)) != SMIMP_OK ||
 	    (e = smd_mail_seg_type(type, args, 1, err)) != SMIMP_OK ||
 	    (e = smd_mail_recipient(req, recipient, &rcpt, err)) != SMIMP_OK ||
-	    (e = judge(req, recipient, sess.address, &verdict, err)) != SMIMP_OK)
+	    (e = judge(req, &rcpt, recipient, sess.address, &verdict,
+			   err)) != SMIMP_OK)
 		return e;
 	memset(&a, 0, sizeof a);
 	a.db = req->srv->db;
@@ -198,8 +223,10 @@ static enum smimp_err cb_list(void *p, const char *owner,
 			      struct smimp_error *err)
 {
 	struct send_ctx *c = p;
+	smimp_list_lookup_fn fn = c->have_rcpt ? lookup_for(&c->rcpt) :
+				  smd_mail_list_lookup;
 
-	return smd_mail_list_lookup(c->db, owner, kind, entry, listed, err);
+	return fn(c->db, owner, kind, entry, listed, err);
 }
 
 struct consume_arg {

@@ -31,6 +31,7 @@ struct smd_mail_recipient {
 	struct smimp_sign_pk master_pk;  /* the latest record's public_key */
 	long long quota_limit;           /* -1 = none */
 	long long used_bytes;
+	bool has_lists;                  /* any whitelist or blacklist entry */
 };
 
 /* get_message_key (9.3): what the draw gave. */

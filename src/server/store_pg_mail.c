@@ -52,7 +52,8 @@ static enum smd_store_rc pg_write_grouped(struct smd_store *st,
 static const char SQL_RECIPIENT[] =
 	"SELECT a.id, a.initialized, a.quota_limit, a.used_bytes,"
 	" (SELECT r.public_key FROM records r WHERE r.account_id = a.id"
-	"  ORDER BY r.seq DESC LIMIT 1)"
+	"  ORDER BY r.seq DESC LIMIT 1),"
+	" EXISTS (SELECT 1 FROM list_entries l WHERE l.account_id = a.id)"
 	" FROM accounts a WHERE a.address = $1";
 
 static enum smd_store_rc pg_recipient_get(struct smd_store *st, const char *address,
@@ -72,6 +73,7 @@ static enum smd_store_rc pg_recipient_get(struct smd_store *st, const char *addr
 		out->used_bytes = smd_pg_int(res, 0, 3);
 		out->has_master = smd_pg_blob(res, 0, 4, out->master_pk.b,
 					      sizeof out->master_pk.b);
+		out->has_lists = smd_pg_int(res, 0, 5) != 0;
 	}
 	PQclear(res);
 	return rc;

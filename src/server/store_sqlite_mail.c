@@ -87,7 +87,8 @@ enum smd_store_rc smd_mtx_account_id(struct smd_txn *txn, const char *address,
 static const char SQL_RECIPIENT[] =
 	"SELECT a.id, a.initialized, a.quota_limit, a.used_bytes,"
 	" (SELECT r.public_key FROM records r WHERE r.account_id = a.id"
-	"  ORDER BY r.seq DESC LIMIT 1)"
+	"  ORDER BY r.seq DESC LIMIT 1),"
+	" EXISTS (SELECT 1 FROM list_entries l WHERE l.account_id = a.id)"
 	" FROM accounts a WHERE a.address = ?";
 
 static enum smd_store_rc sq_recipient_get(struct smd_store *st,
@@ -111,6 +112,7 @@ static enum smd_store_rc sq_recipient_get(struct smd_store *st,
 		out->used_bytes = sqlite3_column_int64(s, 3);
 		out->has_master = smd_col_blob(s, 4, out->master_pk.b,
 					       sizeof out->master_pk.b);
+		out->has_lists = sqlite3_column_int(s, 5) != 0;
 	} else {
 		ret = rc == SQLITE_DONE ? SMD_STORE_NOT_FOUND :
 		      smd_mrd_fail(r.c, "recipient");

@@ -583,8 +583,8 @@ static void test_messages(void)
 	int n = 0;
 
 	CHECK_RC(db.ops->mail->recipient_get(db.st, BOB, &rcpt), SMD_STORE_OK, "recipient get");
-	check(rcpt.initialized && !rcpt.has_master && rcpt.quota_limit == -1,
-	      "recipient fields");
+	check(rcpt.initialized && !rcpt.has_master && rcpt.quota_limit == -1 &&
+	      !rcpt.has_lists, "recipient fields");
 	CHECK_RC(db.ops->mail->recipient_get(db.st, ALICE, &rcpt), SMD_STORE_OK, "recipient");
 	check(rcpt.has_master && rcpt.quota_limit == 5000, "alice has a master key");
 	for (int i = 0; i < 12; i++) {
@@ -719,6 +719,8 @@ static void test_messages(void)
 	a.now = NOW;
 	CHECK_RC(G(&a, LIST_ADD), SMD_STORE_OK, "list add");
 	CHECK_RC(G(&a, LIST_ADD), SMD_STORE_CONFLICT, "list add twice");
+	CHECK_RC(db.ops->mail->recipient_get(db.st, BOB, &rcpt), SMD_STORE_OK, "recipient");
+	check(rcpt.has_lists, "a list entry shows in the recipient");
 	CHECK_RC(db.ops->mail->list_has(db.st, BOB, SMIMP_LIST_BLACKLIST, &a.hash, &listed),
 		 SMD_STORE_OK, "list has");
 	check(listed, "listed");
@@ -731,6 +733,8 @@ static void test_messages(void)
 	check(n == 1, "one entry: %d", n);
 	CHECK_RC(G(&a, LIST_REMOVE), SMD_STORE_OK, "list remove");
 	CHECK_RC(G(&a, LIST_REMOVE), SMD_STORE_NOT_FOUND, "list remove twice");
+	CHECK_RC(db.ops->mail->recipient_get(db.st, BOB, &rcpt), SMD_STORE_OK, "recipient");
+	check(!rcpt.has_lists, "no list entry left");
 }
 
 static void test_drop_and_remove(void)
