@@ -188,7 +188,10 @@ static int prepare_keystore(struct smc_ctx *c, const struct init_args *a,
 				       e) != 0)
 			return -1;
 		smc_say(c, "opening the existing keystore of %s", address);
-		if (smc_keystore_open(path, pass, ks, e) != 0)
+		/* Locked until init ends, and its state read under the lock:
+		 * a concurrent init of the same account finishes first. */
+		if (smc_keystore_open(path, pass, ks, e) != 0 ||
+		    smc_keystore_lock(*ks, e) != 0)
 			goto out;
 		if ((*ks)->state == SMC_KS_READY) {
 			smc_fail(e, SMC_EXIT_CANTCREAT,

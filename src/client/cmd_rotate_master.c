@@ -35,6 +35,7 @@ static struct smc_keystore *ks_clone(const struct smc_keystore *ks)
 	if (n == NULL)
 		return NULL;
 	memcpy(n, ks, sizeof *n);
+	n->lock_fd = -1; /* the lock stays with ks */
 	n->old_masters = NULL;
 	n->nonephemeral = NULL;
 	n->ephemeral = NULL;
@@ -213,6 +214,12 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 	rc = -1;
 	if (smc_account_open(c, &a, e) != 0)
 		return -1;
+	/* Locked until the command ends: the rotated keystore is a copy of
+	 * this one that replaces it after the server's answer, so no other
+	 * command may change the keystore in between. The lock also guards
+	 * keystore.rotating. */
+	if (smc_keystore_lock(a.ks, e) != 0)
+		goto out;
 	if (smc_home_account_dir(&c->home, a.ks->address, 0, dir, sizeof dir,
 				 e) != 0 ||
 	    smc_home_keystore_path(&c->home, a.ks->address, ks_path,

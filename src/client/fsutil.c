@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -238,31 +239,76 @@ int smc_dir_ensure(const char *dir, struct smc_err *e)
 	return dir_check(buf, e);
 }
 
-int smc_lock_acquire(const char *path, int *fd_out, struct smc_err *e)
+/* Seconds since an arbitrary start that never jumps (the wall clock may). */
+static double monotonic_s(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Takes the write lock on fd; 0, or -1 with errno (EAGAIN: still held by
+ * another process after timeout_s seconds). F_SETLKW cannot time out, so a
+ * bounded wait polls F_SETLK; the holders this waits for are smimp commands
+ * whose critical sections last milliseconds to a few network round trips,
+ * so a 20 ms poll costs nothing that matters. */
+static int lock_wait(int fd, int timeout_s)
+{
+	const struct timespec nap = {0, 20 * 1000 * 1000};
 	struct flock fl;
+	double deadline = monotonic_s() + timeout_s;
+
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	for (;;) {
+		if (fcntl(fd, timeout_s < 0 ? F_SETLKW : F_SETLK, &fl) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EACCES)
+			return -1;
+		if (monotonic_s() >= deadline) {
+			errno = EAGAIN;
+			return -1;
+		}
+		nanosleep(&nap, NULL);
+	}
+}
+
+int smc_lock_acquire_timed(const char *path, int timeout_s, int *fd_out,
+			   struct smc_err *e)
+{
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int saved;
 
 	*fd_out = -1;
 	if (fd < 0)
 		return smc_fail(e, SMC_EXIT_CANTCREAT, "cannot open %s: %s",
 				path, strerror(errno));
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	while (fcntl(fd, F_SETLKW, &fl) != 0) {
-		if (errno == EINTR)
-			continue;
-		close(fd);
-		return smc_fail(e, SMC_EXIT_IOERR, "cannot lock %s: %s", path,
-				strerror(errno));
+	if (lock_wait(fd, timeout_s) == 0) {
+		*fd_out = fd;
+		return 0;
 	}
-	*fd_out = fd;
-	return 0;
+	saved = errno;
+	close(fd);
+	if (saved == EAGAIN)
+		return smc_fail(e, SMC_EXIT_TEMPFAIL,
+				"another smimp command has held the lock %s "
+				"for %d s; try again once it has finished",
+				path, timeout_s);
+	return smc_fail(e, SMC_EXIT_IOERR, "cannot lock %s: %s", path,
+			strerror(saved));
+}
+
+int smc_lock_acquire(const char *path, int *fd_out, struct smc_err *e)
+{
+	return smc_lock_acquire_timed(path, -1, fd_out, e);
 }
 
 void smc_lock_release(int fd)
 {
 	if (fd >= 0)
-		close(fd); /* closing drops the fcntl lock */
+		close(fd); /* closing drops the lock */
 }

@@ -29,9 +29,15 @@ int smc_dir_ensure(const char *dir, struct smc_err *e);
 /* True when path exists (any type). */
 bool smc_path_exists(const char *path);
 
-/* An exclusive advisory lock on path (created 0600), held until
- * smc_lock_release. Waits for other smimp processes. */
+/* An exclusive advisory lock (fcntl) on path (created 0600), held until
+ * smc_lock_release or the end of the process: the kernel drops it when the
+ * holder dies, so a killed command never leaves a stale lock behind. Waits
+ * for other smimp processes: smc_lock_acquire as long as it takes, the
+ * timed one at most timeout_s seconds (then SMC_EXIT_TEMPFAIL naming path).
+ * fcntl locks belong to the process: take each lock once per process. */
 int smc_lock_acquire(const char *path, int *fd_out, struct smc_err *e);
+int smc_lock_acquire_timed(const char *path, int timeout_s, int *fd_out,
+			   struct smc_err *e);
 void smc_lock_release(int fd);
 
 /* sodium_malloc'ed zeroed memory for secrets, and its release (wipes;

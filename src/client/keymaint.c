@@ -122,8 +122,9 @@ static int listed(const struct smc_server_keys *sk,
 	return 0;
 }
 
-int smc_keys_refill(struct smc_ctx *c, struct smc_account *a, size_t n,
-		    struct smc_refill_result *r, struct smc_err *e)
+/* smc_keys_refill with the keystore locked and freshly loaded. */
+static int refill_locked(struct smc_ctx *c, struct smc_account *a, size_t n,
+			 struct smc_refill_result *r, struct smc_err *e)
 {
 	struct smc_keystore *ks = a->ks;
 	struct smc_server_keys sk;
@@ -133,10 +134,6 @@ int smc_keys_refill(struct smc_ctx *c, struct smc_account *a, size_t n,
 	size_t live = 0;
 	int rc = -1;
 
-	memset(r, 0, sizeof *r);
-	if (n > SMC_KEYMAINT_MAX_REFILL)
-		return smc_fail(e, SMC_EXIT_USAGE, "at most %d keys at once",
-				SMC_KEYMAINT_MAX_REFILL);
 	if (smc_keys_fetch_server(c, a, &sk, e) != 0)
 		return -1;
 	/* The new keys are on disk before the server hears of them. */
@@ -215,8 +212,33 @@ out:
 	return rc;
 }
 
-int smc_keys_rotate_nonephemeral(struct smc_ctx *c, struct smc_account *a,
-				 struct smc_err *e)
+/* The lock is held from fetching the server's list to the last save,
+ * across the network calls: the POST replaces the server's whole unissued
+ * set, computed from that list and the local keys. A concurrent refill in
+ * between would have its keys dropped from the server and, seen uploaded
+ * but unlisted, marked discarded here; serialized, each one sees the
+ * other's keys, uploaded or still to send. */
+int smc_keys_refill(struct smc_ctx *c, struct smc_account *a, size_t n,
+		    struct smc_refill_result *r, struct smc_err *e)
+{
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if (n > SMC_KEYMAINT_MAX_REFILL)
+		return smc_fail(e, SMC_EXIT_USAGE, "at most %d keys at once",
+				SMC_KEYMAINT_MAX_REFILL);
+	if (smc_keystore_lock(a->ks, e) != 0)
+		return -1;
+	rc = refill_locked(c, a, n, r, e);
+	smc_keystore_unlock(a->ks);
+	return rc;
+}
+
+/* smc_keys_rotate_nonephemeral with the keystore locked and freshly
+ * loaded. */
+static int rotate_nonephemeral_locked(struct smc_ctx *c,
+				      struct smc_account *a,
+				      struct smc_err *e)
 {
 	struct smc_keystore *ks = a->ks;
 	struct smc_ks_key *cur;
@@ -267,6 +289,21 @@ int smc_keys_rotate_nonephemeral(struct smc_ctx *c, struct smc_account *a,
 	rc = 0;
 out:
 	json_decref(body);
+	return rc;
+}
+
+/* Locked throughout, like the refill: whether the current key still needs
+ * sending, and which keys to mark discarded, must be decided on the
+ * keystore as it is, and no other command may save over the new key. */
+int smc_keys_rotate_nonephemeral(struct smc_ctx *c, struct smc_account *a,
+				 struct smc_err *e)
+{
+	int rc;
+
+	if (smc_keystore_lock(a->ks, e) != 0)
+		return -1;
+	rc = rotate_nonephemeral_locked(c, a, e);
+	smc_keystore_unlock(a->ks);
 	return rc;
 }
 

@@ -33,19 +33,45 @@ const char *smc_keystore_state_name(enum smc_ks_state s)
 	return s == SMC_KS_READY ? "ready" : "pending";
 }
 
+static void free_keys(struct smc_keystore *ks)
+{
+	smc_secret_free(ks->old_masters);
+	smc_secret_free(ks->nonephemeral);
+	smc_secret_free(ks->ephemeral);
+}
+
 void smc_keystore_free(struct smc_keystore *ks)
 {
 	if (ks == NULL)
 		return;
-	smc_secret_free(ks->old_masters);
-	smc_secret_free(ks->nonephemeral);
-	smc_secret_free(ks->ephemeral);
+	free_keys(ks);
+	smc_keystore_unlock(ks);
 	smc_secret_free(ks); /* wipes the master key and the file key */
 }
 
 static struct smc_keystore *ks_alloc(void)
 {
-	return smc_secret_alloc(sizeof(struct smc_keystore));
+	struct smc_keystore *ks = smc_secret_alloc(sizeof *ks);
+
+	if (ks != NULL)
+		ks->lock_fd = -1;
+	return ks;
+}
+
+/* Takes the lock file beside the keystore: the keystore file itself is
+ * replaced by every save, and a lock on it would go with the old file. */
+static int lock_file(struct smc_keystore *ks, struct smc_err *e)
+{
+	char lock[PATH_MAX + 8];
+
+	/* fcntl locks belong to the process: a second lock would not wait,
+	 * and the first unlock would drop both. */
+	if (ks->lock_fd >= 0)
+		return smc_fail(e, SMC_EXIT_SOFTWARE, "%s: locked twice",
+				ks->path);
+	snprintf(lock, sizeof lock, "%s.lock", ks->path);
+	return smc_lock_acquire_timed(lock, SMC_KS_LOCK_TIMEOUT, &ks->lock_fd,
+				      e);
 }
 
 /* Grows a secret array of key records to hold want entries. */
@@ -177,14 +203,19 @@ int smc_keystore_create(const char *path, const char *address,
 	if (strlen(path) >= PATH_MAX || strlen(address) > SMIMP_ADDRESS_MAX ||
 	    strlen(base_url) > SMIMP_BASE_URL_MAX)
 		return smc_fail(e, SMC_EXIT_SOFTWARE, "keystore: bad argument");
-	if (smc_path_exists(path))
-		return smc_fail(e, SMC_EXIT_CANTCREAT,
-				"%s already exists; not overwriting a keystore",
-				path);
 	ks = ks_alloc();
 	if (ks == NULL)
 		return smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
 	strcpy(ks->path, path);
+	/* Locked before the check, so that of two commands creating the same
+	 * keystore the second finds the first one's file. */
+	if (lock_file(ks, e) != 0)
+		goto fail;
+	if (smc_path_exists(path)) {
+		smc_fail(e, SMC_EXIT_CANTCREAT,
+			 "%s already exists; not overwriting a keystore", path);
+		goto fail;
+	}
 	strcpy(ks->address, address);
 	strcpy(ks->base_url, base_url);
 	ks->state = SMC_KS_PENDING;
@@ -521,41 +552,50 @@ static int parse_inner(struct smc_keystore *ks, const json_t *in,
 	return 0;
 }
 
-int smc_keystore_open(const char *path, const char *passphrase,
-		      struct smc_keystore **out, struct smc_err *e)
+/* The outer document of a keystore file: what deriving the key and
+ * decrypting need. ct is malloc'ed. */
+struct ks_file {
+	char address[SMIMP_ADDRESS_MAX + 1];
+	unsigned long long opslimit;
+	size_t memlimit;
+	uint8_t salt[16];
+	uint8_t nonce[crypto_secretbox_NONCEBYTES];
+	uint8_t *ct;
+	size_t ct_len;
+};
+
+/* Reads path and checks its outer document (format, address, bounded KDF
+ * limits). Nothing secret is touched yet. */
+static int file_load(const char *path, struct ks_file *f, struct smc_err *e)
 {
 	struct smimp_error le = {SMIMP_OK, ""};
-	uint8_t nonce[crypto_secretbox_NONCEBYTES];
-	struct smc_keystore *ks = NULL;
-	json_t *outer = NULL, *kdf, *inner = NULL;
-	char *text = NULL, *plain = NULL;
+	json_t *outer, *kdf;
 	const char *s, *addr;
-	uint8_t *ct = NULL;
-	size_t len, ct_len;
+	char *text = NULL;
+	size_t len;
 	long long ops, mem;
 	int rc = -1;
 
-	*out = NULL;
-	if (strlen(path) >= PATH_MAX)
-		return smc_fail(e, SMC_EXIT_CONFIG, "path too long");
+	memset(f, 0, sizeof *f);
 	if (smc_file_read(path, KS_MAX_FILE, false, &text, &len, NULL, e) != 0)
 		return -1;
 	outer = smimp_json_parse(text, len, KS_MAX_FILE, true, &le);
-	if (outer == NULL) {
-		smc_fail(e, SMC_EXIT_CONFIG, "%s is not a keystore: %s", path,
-			 le.message);
-		goto out;
-	}
+	free(text);
+	if (outer == NULL)
+		return smc_fail(e, SMC_EXIT_CONFIG, "%s is not a keystore: %s",
+				path, le.message);
 	kdf = json_object_get(outer, "kdf");
 	s = json_string_value(json_object_get(outer, "format"));
 	addr = json_string_value(json_object_get(outer, "address"));
 	if (s == NULL || strcmp(s, KS_FORMAT) != 0 ||
 	    json_integer_value(json_object_get(outer, "version")) != 1 ||
-	    addr == NULL || !smimp_address_is_normal(addr, strlen(addr))) {
+	    addr == NULL || strlen(addr) > SMIMP_ADDRESS_MAX ||
+	    !smimp_address_is_normal(addr, strlen(addr))) {
 		smc_fail(e, SMC_EXIT_CONFIG,
 			 "%s is not a version 1 smimp keystore", path);
 		goto out;
 	}
+	strcpy(f->address, addr);
 	s = json_string_value(json_object_get(kdf, "algorithm"));
 	if (s == NULL || strcmp(s, KS_KDF_ALG) != 0 ||
 	    smimp_json_get_int(kdf, "opslimit", 0,
@@ -568,58 +608,174 @@ int smc_keystore_open(const char *path, const char *passphrase,
 			 "parameters", path);
 		goto out;
 	}
-	ks = ks_alloc();
-	if (ks == NULL) {
-		smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
-		goto out;
-	}
-	strcpy(ks->path, path);
-	ks->opslimit = (unsigned long long)ops;
-	ks->memlimit = (size_t)mem;
-	if (smimp_json_get_hex(kdf, "salt", 0, ks->salt, sizeof ks->salt, NULL,
+	f->opslimit = (unsigned long long)ops;
+	f->memlimit = (size_t)mem;
+	if (smimp_json_get_hex(kdf, "salt", 0, f->salt, sizeof f->salt, NULL,
 			       &le) != SMIMP_OK ||
-	    smimp_json_get_hex(outer, "nonce", 0, nonce, sizeof nonce, NULL,
-			       &le) != SMIMP_OK ||
+	    smimp_json_get_hex(outer, "nonce", 0, f->nonce, sizeof f->nonce,
+			       NULL, &le) != SMIMP_OK ||
 	    smimp_json_get_b64(outer, "ciphertext", 0, KS_MAX_PLAIN +
-			       crypto_secretbox_MACBYTES, &ct, &ct_len,
+			       crypto_secretbox_MACBYTES, &f->ct, &f->ct_len,
 			       &le) != SMIMP_OK ||
-	    ct_len < crypto_secretbox_MACBYTES) {
+	    f->ct_len < crypto_secretbox_MACBYTES) {
 		smc_fail(e, SMC_EXIT_CONFIG, "%s is damaged: %s", path,
 			 le.message[0] ? le.message : "ciphertext too short");
 		goto out;
 	}
-	if (derive_key(ks, passphrase, e) != 0)
+	rc = 0;
+out:
+	json_decref(outer);
+	return rc;
+}
+
+/* Decrypts f with ks->key into ks, whose key lists must still be empty. */
+static int decrypt_into(struct smc_keystore *ks, const struct ks_file *f,
+			struct smc_err *e)
+{
+	struct smimp_error le = {SMIMP_OK, ""};
+	size_t plain_len = f->ct_len - crypto_secretbox_MACBYTES;
+	char *plain = smc_secret_alloc(plain_len + 1);
+	json_t *inner = NULL;
+	int rc = -1;
+
+	if (plain == NULL)
+		return smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
+	if (crypto_secretbox_open_easy((uint8_t *)plain, f->ct, f->ct_len,
+				       f->nonce, ks->key) != 0) {
+		smc_fail(e, SMC_EXIT_NOPERM,
+			 "wrong passphrase for the keystore of %s (or the file "
+			 "%s was altered)", f->address, ks->path);
 		goto out;
-	plain = smc_secret_alloc(ct_len - crypto_secretbox_MACBYTES + 1);
-	if (plain == NULL) {
+	}
+	inner = smimp_json_parse(plain, plain_len, KS_MAX_PLAIN, true, &le);
+	if (inner == NULL) {
+		smc_fail(e, SMC_EXIT_CONFIG, "%s: damaged content: %s",
+			 ks->path, le.message);
+		goto out;
+	}
+	rc = parse_inner(ks, inner, f->address, e);
+out:
+	json_decref(inner);
+	smc_secret_free(plain);
+	return rc;
+}
+
+int smc_keystore_open(const char *path, const char *passphrase,
+		      struct smc_keystore **out, struct smc_err *e)
+{
+	struct smc_keystore *ks;
+	struct ks_file f;
+
+	*out = NULL;
+	if (strlen(path) >= PATH_MAX)
+		return smc_fail(e, SMC_EXIT_CONFIG, "path too long");
+	if (file_load(path, &f, e) != 0)
+		return -1;
+	ks = ks_alloc();
+	if (ks == NULL) {
+		free(f.ct);
+		return smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
+	}
+	strcpy(ks->path, path);
+	ks->opslimit = f.opslimit;
+	ks->memlimit = f.memlimit;
+	memcpy(ks->salt, f.salt, sizeof ks->salt);
+	if (derive_key(ks, passphrase, e) == 0 && decrypt_into(ks, &f, e) == 0) {
+		*out = ks;
+		ks = NULL;
+	}
+	free(f.ct);
+	smc_keystore_free(ks);
+	return *out != NULL ? 0 : -1;
+}
+
+/* ---- reloading and locking ------------------------------------------ */
+
+/* Moves fresh's content into ks, which callers keep pointers to; ks keeps
+ * its lock. */
+static void ks_take(struct smc_keystore *ks, struct smc_keystore *fresh)
+{
+	fresh->lock_fd = ks->lock_fd;
+	free_keys(ks);
+	memcpy(ks, fresh, sizeof *ks);
+	smc_secret_free(fresh); /* the shell only: its key lists are ks's now */
+}
+
+int smc_keystore_reload(struct smc_keystore *ks, struct smc_err *e)
+{
+	struct smc_keystore *fresh = NULL;
+	struct ks_file f;
+	int rc = -1;
+
+	if (file_load(ks->path, &f, e) != 0)
+		return -1;
+	/* The key derived at open fits this salt and these limits only. No
+	 * command changes them, so a difference means that the file was
+	 * replaced by hand. */
+	if (strcmp(f.address, ks->address) != 0 ||
+	    f.opslimit != ks->opslimit || f.memlimit != ks->memlimit ||
+	    sodium_memcmp(f.salt, ks->salt, sizeof ks->salt) != 0) {
+		smc_fail(e, SMC_EXIT_CONFIG, "%s was replaced by another "
+			 "keystore while this command ran; run it again",
+			 ks->path);
+		goto out;
+	}
+	fresh = ks_alloc();
+	if (fresh == NULL) {
 		smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if (crypto_secretbox_open_easy((uint8_t *)plain, ct, ct_len, nonce,
-				       ks->key) != 0) {
-		smc_fail(e, SMC_EXIT_NOPERM,
-			 "wrong passphrase for the keystore of %s (or the file "
-			 "%s was altered)", addr, path);
+	strcpy(fresh->path, ks->path);
+	fresh->opslimit = ks->opslimit;
+	fresh->memlimit = ks->memlimit;
+	memcpy(fresh->salt, ks->salt, sizeof ks->salt);
+	memcpy(fresh->key, ks->key, sizeof ks->key);
+	if (decrypt_into(fresh, &f, e) != 0)
 		goto out;
-	}
-	inner = smimp_json_parse(plain, ct_len - crypto_secretbox_MACBYTES,
-				 KS_MAX_PLAIN, true, &le);
-	if (inner == NULL) {
-		smc_fail(e, SMC_EXIT_CONFIG, "%s: damaged content: %s", path,
-			 le.message);
-		goto out;
-	}
-	if (parse_inner(ks, inner, addr, e) != 0)
-		goto out;
-	*out = ks;
-	ks = NULL;
+	ks_take(ks, fresh);
+	fresh = NULL;
 	rc = 0;
 out:
-	json_decref(inner);
-	json_decref(outer);
-	smc_secret_free(plain);
-	free(ct);
-	free(text);
-	smc_keystore_free(ks);
+	smc_keystore_free(fresh);
+	free(f.ct);
+	return rc;
+}
+
+int smc_keystore_lock(struct smc_keystore *ks, struct smc_err *e)
+{
+	if (lock_file(ks, e) != 0)
+		return -1;
+	if (smc_keystore_reload(ks, e) != 0) {
+		smc_keystore_unlock(ks);
+		return -1;
+	}
+	return 0;
+}
+
+void smc_keystore_unlock(struct smc_keystore *ks)
+{
+	smc_lock_release(ks->lock_fd);
+	ks->lock_fd = -1;
+}
+
+int smc_keystore_mark_used(struct smc_keystore *ks,
+			   const struct smimp_box_pk *pk, struct smc_err *e)
+{
+	int rc = 0;
+
+	if (smc_keystore_lock(ks, e) != 0)
+		return -1;
+	for (size_t i = 0; i < ks->n_ephemeral; i++) {
+		struct smc_ks_key *k = &ks->ephemeral[i];
+
+		if (!smimp_box_pk_equal(&k->kp.pk, pk))
+			continue;
+		if (k->discarded_at == 0) {
+			k->discarded_at = smimp_timestamp_now();
+			rc = smc_keystore_save(ks, e);
+		}
+		break;
+	}
+	smc_keystore_unlock(ks);
 	return rc;
 }

@@ -4,7 +4,15 @@
  * ones), every non-ephemeral and ephemeral message key pair with when it
  * was made, uploaded and discarded (kept 30 days after discard), and the
  * account's address, base URL and state. The file is 0600 and replaced
- * atomically; every secret lives in sodium_malloc'ed memory. */
+ * atomically; every secret lives in sodium_malloc'ed memory.
+ *
+ * Concurrent commands: each one keeps its own copy in memory, so a change
+ * is only safe as "lock, reload, change, save, unlock" (smc_keystore_lock):
+ * otherwise two commands that both load, change and save would each write
+ * back their own copy, and the later save would drop the earlier one's
+ * change, such as the secrets of keys already uploaded. Reading needs no
+ * lock: a save replaces the file in one rename, so a reader sees one whole
+ * version, at worst an older one (smc_keystore_reload refreshes it). */
 #ifndef SMC_KEYSTORE_H
 #define SMC_KEYSTORE_H
 
@@ -20,6 +28,7 @@
 
 #define SMC_KS_KEEP_DISCARDED (30 * 86400) /* seconds a discarded key stays */
 #define SMC_KS_MAX_KEYS 20000u             /* message keys of one kind */
+#define SMC_KS_LOCK_TIMEOUT 30             /* seconds to wait for the lock */
 
 enum smc_ks_state {
 	SMC_KS_PENDING,  /* keys made, initialize_account not yet confirmed */
@@ -58,12 +67,15 @@ struct smc_keystore {
 	size_t memlimit;
 	uint8_t salt[16];
 	uint8_t key[32];
+	int lock_fd;   /* the lock on PATH.lock while held, else -1 */
 };
 
 /* A new keystore for address at path (which must not exist yet) with a
  * fresh master key pair, encrypted under passphrase with Argon2id limits
  * from SMIMP_KDF ("interactive", "moderate" (default) or "sensitive").
- * Nothing is written until smc_keystore_save. */
+ * Nothing is written until smc_keystore_save. It comes back locked (see
+ * smc_keystore_lock), and path is checked under the lock, so that a
+ * concurrent create of the same keystore fails instead of overwriting. */
 int smc_keystore_create(const char *path, const char *address,
 			const char *base_url, const char *passphrase,
 			struct smc_keystore **out, struct smc_err *e);
@@ -74,10 +86,30 @@ int smc_keystore_open(const char *path, const char *passphrase,
 		      struct smc_keystore **out, struct smc_err *e);
 
 /* Drops keys discarded more than SMC_KS_KEEP_DISCARDED ago, then writes
- * the keystore atomically (0600) under a fresh nonce. */
+ * the keystore atomically (0600) under a fresh nonce. The caller holds
+ * the lock (smc_keystore_lock) and reloaded under it. */
 int smc_keystore_save(struct smc_keystore *ks, struct smc_err *e);
 
-/* Wipes and releases; NULL allowed. */
+/* Replaces ks's content with the file's as it is now, decrypted with the
+ * key derived at open (no passphrase needed). Pointers and indices into
+ * ks's key lists are invalid afterwards, and unsaved changes are gone. */
+int smc_keystore_reload(struct smc_keystore *ks, struct smc_err *e);
+
+/* Takes the exclusive lock on PATH.lock (created 0600), waiting up to
+ * SMC_KS_LOCK_TIMEOUT seconds for other smimp commands (then
+ * SMC_EXIT_TEMPFAIL naming the lock file), and reloads ks, so that what
+ * other commands saved meanwhile is kept by the next save. Every change
+ * of the keystore is made and saved between this and smc_keystore_unlock.
+ * The kernel drops the lock of a killed command: it never goes stale. */
+int smc_keystore_lock(struct smc_keystore *ks, struct smc_err *e);
+void smc_keystore_unlock(struct smc_keystore *ks); /* no-op if not held */
+
+/* Marks the ephemeral key pk used (discarded now, kept 30 days for
+ * rereading) unless it is already, as one locked update. */
+int smc_keystore_mark_used(struct smc_keystore *ks,
+			   const struct smimp_box_pk *pk, struct smc_err *e);
+
+/* Wipes and releases (and unlocks); NULL allowed. */
 void smc_keystore_free(struct smc_keystore *ks);
 
 /* Appends n fresh ephemeral key pairs (created now, not uploaded); *first

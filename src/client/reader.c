@@ -9,7 +9,6 @@
 #include "smimp/hex.h"
 #include "smimp/history.h"
 #include "smimp/key.h"
-#include "smimp/timestamp.h"
 
 #include "reader.h"
 
@@ -125,6 +124,14 @@ int smc_reader_open(struct smc_ctx *c, struct smc_account *a,
 			       "sender's key (%s): the envelope was altered",
 			       le.message);
 	sk = find_secret(a->ks, &env->message_public_key, &eph, &index);
+	if (sk == NULL) {
+		/* Perhaps a key that another command (keys refill) made after
+		 * this one loaded the keystore. */
+		if (smc_keystore_reload(a->ks, e) != 0)
+			return -1;
+		sk = find_secret(a->ks, &env->message_public_key, &eph,
+				 &index);
+	}
 	if (sk == NULL)
 		return invalid(r, "%s", "message_public_key is not one of this "
 			       "account's message keys (or it was dropped more "
@@ -151,8 +158,8 @@ int smc_reader_open(struct smc_ctx *c, struct smc_account *a,
 	}
 	if (eph && a->ks->ephemeral[index].discarded_at == 0) {
 		/* Used: kept 30 days for rereading, then dropped (13). */
-		a->ks->ephemeral[index].discarded_at = smimp_timestamp_now();
-		if (smc_keystore_save(a->ks, e) != 0) {
+		if (smc_keystore_mark_used(a->ks, &env->message_public_key,
+					   e) != 0) {
 			smc_read_result_clear(r);
 			return smc_fail_prefix(e, "marking the ephemeral key "
 					       "used");
