@@ -29,44 +29,18 @@ lib_init crash_client
 export SMIMP_KDF=interactive   # fast Argon2id for tests only
 
 make_certs
-PA=$(pick_port)
-PB=$(pick_port)
-write_config() { # NAME DOMAIN PORT
-	cat > "$1.conf" <<EOC
-domain = $2
-listen = 127.0.0.1:$3
-public_url = https://$2:$3/
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/$1.db
-pow_zero_bits = 4
-ca_file = $TMP/ca.pem
-connect_to = a.test:443:127.0.0.1:$PA
-connect_to = a.test:$PA:127.0.0.1:$PA
-connect_to = b.test:443:127.0.0.1:$PB
-connect_to = b.test:$PB:127.0.0.1:$PB
-allow_private_addresses = true
-EOC
-}
-write_config a a.test "$PA"
-write_config b b.test "$PB"
-start_smimpd "$SMIMPD" a.conf a.log a.test "$PA" || { echo "FAIL: a.test did not start" >&2; exit 1; }
-APID=$LAST_PID
-start_smimpd "$SMIMPD" b.conf b.log b.test "$PB" || { echo "FAIL: b.test did not start" >&2; exit 1; }
-BPID=$LAST_PID
-TLS=(--cacert "$TMP/ca.pem" --connect-to "a.test:443:127.0.0.1:$PA" --connect-to "a.test:$PA:127.0.0.1:$PA"
-     --connect-to "b.test:443:127.0.0.1:$PB" --connect-to "b.test:$PB:127.0.0.1:$PB")
+start_two_domains "$SMIMPD" "pow_zero_bits = 4"
 echo "pass phrase" > pass.txt
 user() { # NAME DOMAIN HOME N_EPHEMERAL
 	"$SMIMPD" --config "${2%%.*}.conf" account add "$1#$2" > "$1.pw"
-	"$SMIMP" --home "$3" "${TLS[@]}" --passphrase-file pass.txt \
+	"$SMIMP" --home "$3" "${TLS_ARGS[@]}" --passphrase-file pass.txt \
 		init "$1#$2" --password-file "$1.pw" --ephemeral "$4" >/dev/null 2>>init.err ||
 		{ echo "FAIL: init $1#$2: $(cat init.err)" >&2; exit 1; }
 }
 user alice a.test "$TMP/h-alice" 5
 user bob b.test "$TMP/h-bob" 5
-A=("$SMIMP" --home "$TMP/h-alice" "${TLS[@]}" --passphrase-file pass.txt)
-B=("$SMIMP" --home "$TMP/h-bob" "${TLS[@]}" --passphrase-file pass.txt)
+A=("$SMIMP" --home "$TMP/h-alice" "${TLS_ARGS[@]}" --passphrase-file pass.txt)
+B=("$SMIMP" --home "$TMP/h-bob" "${TLS_ARGS[@]}" --passphrase-file pass.txt)
 
 now_ms() { date +%s%3N; }
 nap_ms() { sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"; }

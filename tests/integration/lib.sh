@@ -94,6 +94,62 @@ stop_smimpd() {
 	wait "$1" 2>/dev/null || true
 }
 
+# ---- two federated servers, a.test and b.test --------------------------------
+# domain_conf NAME DOMAIN PORT [EXTRA]: writes NAME.conf for a smimpd serving
+# DOMAIN on 127.0.0.1:PORT (public_url https://DOMAIN:PORT) with srv.pem,
+# the store sqlite:$TMP/NAME.db, the test CA, connect_to lines sending
+# a.test (port 443 and PA) to PA and b.test (443 and PB) to PB, and
+# allow_private_addresses = true. EXTRA: more "key = value" lines (one
+# string, newline separated), written after the database line.
+domain_conf() {
+	local name=$1 domain=$2 port=$3 extra=${4-}
+	{
+		cat <<EOC
+domain = $domain
+listen = 127.0.0.1:$port
+public_url = https://$domain:$port
+tls_cert = $TMP/srv.pem
+tls_key = $TMP/srv.key
+database = sqlite:$TMP/$name.db
+EOC
+		if [[ -n $extra ]]; then printf '%s\n' "$extra"; fi
+		cat <<EOC
+ca_file = $TMP/ca.pem
+connect_to = a.test:443:127.0.0.1:$PA
+connect_to = a.test:$PA:127.0.0.1:$PA
+connect_to = b.test:443:127.0.0.1:$PB
+connect_to = b.test:$PB:127.0.0.1:$PB
+allow_private_addresses = true
+EOC
+	} > "$name.conf"
+}
+
+# start_two_domains SMIMPD [EXTRA]: after make_certs, picks two ports PA
+# and PB, writes a.conf (a.test on PA, store a.db) and b.conf (b.test on
+# PB, store b.db) with domain_conf NAME DOMAIN PORT EXTRA, and starts both
+# (pids in APID and BPID); the test ends with a FAIL line if either does
+# not start. TLS_ARGS: the smimp client's --cacert and --connect-to
+# arguments for both domains (on 443 and on their own port).
+# shellcheck disable=SC2034 # APID, BPID and TLS_ARGS are for the caller
+start_two_domains() {
+	local smimpd=$1 extra=${2-}
+	if ! PA=$(pick_port) || ! PB=$(pick_port); then
+		echo "FAIL: no free port for a.test/b.test" >&2
+		exit 1
+	fi
+	domain_conf a a.test "$PA" "$extra"
+	domain_conf b b.test "$PB" "$extra"
+	start_smimpd "$smimpd" a.conf a.log a.test "$PA" ||
+		{ echo "FAIL: a.test did not start" >&2; exit 1; }
+	APID=$LAST_PID
+	start_smimpd "$smimpd" b.conf b.log b.test "$PB" ||
+		{ echo "FAIL: b.test did not start" >&2; exit 1; }
+	BPID=$LAST_PID
+	TLS_ARGS=(--cacert "$TMP/ca.pem"
+		--connect-to "a.test:443:127.0.0.1:$PA" --connect-to "a.test:$PA:127.0.0.1:$PA"
+		--connect-to "b.test:443:127.0.0.1:$PB" --connect-to "b.test:$PB:127.0.0.1:$PB")
+}
+
 # req CURL_ARGS...: one request; the status goes to STATUS, the body to
 # body.out, the headers to headers.out.
 req() {

@@ -34,43 +34,17 @@ has() { # has NAME FILE REGEX
 }
 
 make_certs
-PA=$(pick_port)
-PB=$(pick_port)
-while [[ $PB == "$PA" ]]; do PB=$(pick_port); done
-write_config() {
-	cat > "$1.conf" <<EOC
-domain = $2
-listen = 127.0.0.1:$3
-public_url = https://$2:$3
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/$1.db
-max_avatar_bytes = 1k
+start_two_domains "$SMIMPD" "max_avatar_bytes = 1k
 pow_zero_bits = 4
-threads = 4
-ca_file = $TMP/ca.pem
-connect_to = a.test:443:127.0.0.1:$PA
-connect_to = a.test:$PA:127.0.0.1:$PA
-connect_to = b.test:443:127.0.0.1:$PB
-connect_to = b.test:$PB:127.0.0.1:$PB
-allow_private_addresses = true
-EOC
-}
-write_config a a.test "$PA"
-write_config b b.test "$PB"
-start_smimpd "$SMIMPD" a.conf a.log a.test "$PA" || { echo "FAIL: a.test did not start" >&2; exit 1; }
-start_smimpd "$SMIMPD" b.conf b.log b.test "$PB" || { echo "FAIL: b.test did not start" >&2; exit 1; }
+threads = 4"
 
-TLS=(--cacert ca.pem
-     --connect-to "a.test:443:127.0.0.1:$PA" --connect-to "a.test:$PA:127.0.0.1:$PA"
-     --connect-to "b.test:443:127.0.0.1:$PB" --connect-to "b.test:$PB:127.0.0.1:$PB")
 CONNECT=(--connect-to "a.test:$PA:127.0.0.1:$PA")
 echo "alice's passphrase" > apass.txt
 echo "bob's passphrase" > bpass.txt
 HA=$TMP/alice-home
 HB=$TMP/bob-home
-A=("$SMIMP" --home "$HA" "${TLS[@]}" --passphrase-file apass.txt)
-B=("$SMIMP" --home "$HB" "${TLS[@]}" --passphrase-file bpass.txt)
+A=("$SMIMP" --home "$HA" "${TLS_ARGS[@]}" --passphrase-file apass.txt)
+B=("$SMIMP" --home "$HB" "${TLS_ARGS[@]}" --passphrase-file bpass.txt)
 BASE=https://a.test:$PA
 
 # api METHOD PATH SESSION|- [BODY]: ST = status, BODY = response body (a.test).

@@ -31,38 +31,12 @@ lib_init smimp_client_keystore_race
 export SMIMP_KDF=interactive   # fast Argon2id for tests only
 
 make_certs
-PA=$(pick_port)
-PB=$(pick_port)
-while [[ $PB == "$PA" ]]; do PB=$(pick_port); done
-write_config() { # NAME DOMAIN PORT
-	cat > "$1.conf" <<EOC
-domain = $2
-listen = 127.0.0.1:$3
-public_url = https://$2:$3
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/$1.db
-pow_zero_bits = 4
-threads = 8
-ca_file = $TMP/ca.pem
-connect_to = a.test:443:127.0.0.1:$PA
-connect_to = a.test:$PA:127.0.0.1:$PA
-connect_to = b.test:443:127.0.0.1:$PB
-connect_to = b.test:$PB:127.0.0.1:$PB
-allow_private_addresses = true
-EOC
-}
-write_config a a.test "$PA"
-write_config b b.test "$PB"
-start_smimpd "$SMIMPD" a.conf a.log a.test "$PA" || { echo "FAIL: a.test did not start" >&2; exit 1; }
-start_smimpd "$SMIMPD" b.conf b.log b.test "$PB" || { echo "FAIL: b.test did not start" >&2; exit 1; }
-TLS=(--cacert "$TMP/ca.pem"
-     --connect-to "a.test:443:127.0.0.1:$PA" --connect-to "a.test:$PA:127.0.0.1:$PA"
-     --connect-to "b.test:443:127.0.0.1:$PB" --connect-to "b.test:$PB:127.0.0.1:$PB")
+start_two_domains "$SMIMPD" "pow_zero_bits = 4
+threads = 8"
 echo "pass phrase" > pass.txt
 HA=$TMP/h-alice
-A=("$SMIMP" --home "$HA" "${TLS[@]}" --passphrase-file pass.txt)
-B=("$SMIMP" --home "$TMP/h-bob" "${TLS[@]}" --passphrase-file pass.txt)
+A=("$SMIMP" --home "$HA" "${TLS_ARGS[@]}" --passphrase-file pass.txt)
+B=("$SMIMP" --home "$TMP/h-bob" "${TLS_ARGS[@]}" --passphrase-file pass.txt)
 "$SMIMPD" --config a.conf account add alice#a.test > alice.pw
 "$SMIMPD" --config b.conf account add bob#b.test > bob.pw
 expect_rc "init alice#a.test with 5 ephemeral keys" 0 \

@@ -23,40 +23,15 @@ lib_init smimp_client_read
 export SMIMP_KDF=interactive   # fast Argon2id for tests only
 
 make_certs
-PA=$(pick_port)
-PB=$(pick_port)
-while [[ $PB == "$PA" ]]; do PB=$(pick_port); done
+start_two_domains "$SMIMPD" "pow_zero_bits = 4
+max_list_page = 50"
 A=https://a.test:$PA
 CONNECT=(--connect-to "a.test:$PA:127.0.0.1:$PA" --connect-to "b.test:$PB:127.0.0.1:$PB")
-write_config() {
-	cat > "$1.conf" <<EOC
-domain = $2
-listen = 127.0.0.1:$3
-public_url = https://$2:$3
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/$1.db
-pow_zero_bits = 4
-max_list_page = 50
-ca_file = $TMP/ca.pem
-connect_to = a.test:443:127.0.0.1:$PA
-connect_to = a.test:$PA:127.0.0.1:$PA
-connect_to = b.test:443:127.0.0.1:$PB
-connect_to = b.test:$PB:127.0.0.1:$PB
-allow_private_addresses = true
-EOC
-}
-write_config a a.test "$PA"
-write_config b b.test "$PB"
-start_smimpd "$SMIMPD" a.conf a.log a.test "$PA" || { echo "FAIL: a.test did not start" >&2; exit 1; }
-start_smimpd "$SMIMPD" b.conf b.log b.test "$PB" || { echo "FAIL: b.test did not start" >&2; exit 1; }
 DB=$TMP/a.db
 
-TLS=(--cacert ca.pem --connect-to "a.test:443:127.0.0.1:$PA" --connect-to "a.test:$PA:127.0.0.1:$PA"
-     --connect-to "b.test:443:127.0.0.1:$PB" --connect-to "b.test:$PB:127.0.0.1:$PB")
 HA=$TMP/alice-home
 echo "alice's keystore passphrase" > pass.txt
-S() { "$SMIMP" --home "$HA" "${TLS[@]}" --passphrase-file pass.txt "$@"; }
+S() { "$SMIMP" --home "$HA" "${TLS_ARGS[@]}" --passphrase-file pass.txt "$@"; }
 
 # expect_rc NAME RC CMD...: runs CMD, stdout in last.out, stderr in last.err.
 has() {   # has NAME FILE FIXED_STRING
@@ -357,7 +332,7 @@ has "read --help" last.out "--save-attachments DIR"
 # ---- interoperation with smimp send (when this build has it) ---------------
 if "$SMIMP" send --help >/dev/null 2>&1; then
 	HC=$TMP/carol-home
-	C() { "$SMIMP" --home "$HC" "${TLS[@]}" --passphrase-file pass.txt "$@"; }
+	C() { "$SMIMP" --home "$HC" "${TLS_ARGS[@]}" --passphrase-file pass.txt "$@"; }
 	"$SMIMPD" --config b.conf account add carol#b.test > carol.pw
 	expect_rc "smimp init carol#b.test" 0 C init carol#b.test --password-file carol.pw --ephemeral 5
 	printf 'attached by smimp send\n' > "$TMP/report.txt"

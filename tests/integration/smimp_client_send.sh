@@ -29,40 +29,14 @@ hasnt() {
 sent_id() { sed -n "s/^sent to $1: message id \([0-9a-f]\{64\}\)\$/\1/p" "${2:-last.out}"; }
 
 make_certs
-PA=$(pick_port)
-PB=$(pick_port)
+start_two_domains "$SMIMPD" "pow_zero_bits = 6"
 PX=$(pick_port)   # the rewriting proxy in front of b.test
-write_config() { # NAME DOMAIN PORT BITS DB
-	cat > "$1.conf" <<EOC
-domain = $2
-listen = 127.0.0.1:$3
-public_url = https://$2:$3/
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:${5:-$TMP/$1.db}
-pow_zero_bits = ${4:-6}
-ca_file = $TMP/ca.pem
-connect_to = a.test:443:127.0.0.1:$PA
-connect_to = a.test:$PA:127.0.0.1:$PA
-connect_to = b.test:443:127.0.0.1:$PB
-connect_to = b.test:$PB:127.0.0.1:$PB
-allow_private_addresses = true
-EOC
-}
-write_config a a.test "$PA"
-write_config b b.test "$PB"
-start_smimpd "$SMIMPD" a.conf a.log a.test "$PA" || { echo "FAIL: a.test did not start" >&2; exit 1; }
-APID=$LAST_PID
-start_smimpd "$SMIMPD" b.conf b.log b.test "$PB" || { echo "FAIL: b.test did not start" >&2; exit 1; }
-BPID=$LAST_PID
-TLS=(--cacert "$TMP/ca.pem" --connect-to "a.test:443:127.0.0.1:$PA" --connect-to "a.test:$PA:127.0.0.1:$PA"
-     --connect-to "b.test:443:127.0.0.1:$PB" --connect-to "b.test:$PB:127.0.0.1:$PB")
 echo "pass phrase" > pass.txt
 
 # user NAME DOMAIN HOME N_EPHEMERAL: account add + smimp init.
 user() {
 	"$SMIMPD" --config "${2%%.*}.conf" account add "$1#$2" > "$1.pw"
-	"$SMIMP" --home "$3" "${TLS[@]}" --passphrase-file pass.txt \
+	"$SMIMP" --home "$3" "${TLS_ARGS[@]}" --passphrase-file pass.txt \
 		init "$1#$2" --password-file "$1.pw" --ephemeral "$4" >/dev/null 2>>init.err ||
 		{ fail "init $1#$2: $(cat init.err)"; return 1; }
 }
@@ -71,11 +45,11 @@ user bob b.test "$TMP/h-bob" 30
 user carol b.test "$TMP/h-carol" 5
 user erin b.test "$TMP/h-erin" 1
 user dave a.test "$TMP/h-bob" 5      # a second account in bob's home
-A=("$SMIMP" --home "$TMP/h-alice" "${TLS[@]}" --passphrase-file pass.txt)
-B=("$SMIMP" --home "$TMP/h-bob" "${TLS[@]}" --passphrase-file pass.txt --account bob#b.test)
-D=("$SMIMP" --home "$TMP/h-bob" "${TLS[@]}" --passphrase-file pass.txt --account dave#a.test)
-C=("$SMIMP" --home "$TMP/h-carol" "${TLS[@]}" --passphrase-file pass.txt)
-E=("$SMIMP" --home "$TMP/h-erin" "${TLS[@]}" --passphrase-file pass.txt)
+A=("$SMIMP" --home "$TMP/h-alice" "${TLS_ARGS[@]}" --passphrase-file pass.txt)
+B=("$SMIMP" --home "$TMP/h-bob" "${TLS_ARGS[@]}" --passphrase-file pass.txt --account bob#b.test)
+D=("$SMIMP" --home "$TMP/h-bob" "${TLS_ARGS[@]}" --passphrase-file pass.txt --account dave#a.test)
+C=("$SMIMP" --home "$TMP/h-carol" "${TLS_ARGS[@]}" --passphrase-file pass.txt)
+E=("$SMIMP" --home "$TMP/h-erin" "${TLS_ARGS[@]}" --passphrase-file pass.txt)
 count_msgs() { # CLIENT... : number of messages in the root folder of every type
 	"$@" --json list --all 2>/dev/null | grep -c '"message_id"' || true
 }
@@ -136,7 +110,7 @@ expect_rc "alice reads the sms" 0 "${A[@]}" read "$MS"
 has "sms text" last.out "hi from dave"
 has "sms type" last.out "short-message"
 expect_rc "several accounts without --account" 64 \
-	"$SMIMP" --home "$TMP/h-bob" "${TLS[@]}" --passphrase-file pass.txt sms alice#a.test x
+	"$SMIMP" --home "$TMP/h-bob" "${TLS_ARGS[@]}" --passphrase-file pass.txt sms alice#a.test x
 echo hello | "${A[@]}" sms bob#b.test >last.out 2>last.err && pass "sms from stdin" ||
 	fail "sms from stdin: $(cat last.err)"
 expect_rc "send-key --ed25519 with --save" 0 \
@@ -205,7 +179,7 @@ has "queued subject" last.out "Queued"
 
 # ---- Ctrl-C during the proof of work ----------------------------------------
 stop_smimpd "$BPID"
-write_config b b.test "$PB" 34
+domain_conf b b.test "$PB" "pow_zero_bits = 34"
 start_smimpd "$SMIMPD" b.conf b.log b.test "$PB" || fail "b.test restart (34 bits)"
 BPID=$LAST_PID
 N0=$(count_msgs "${B[@]}")
@@ -222,7 +196,7 @@ has "Ctrl-C: cancelled" last.out "cancelled: nothing was sent to bob#b.test"
 expect_rc "outbox empty after Ctrl-C" 0 "${A[@]}" outbox
 has "no entry left" last.out "is empty"
 stop_smimpd "$BPID"
-write_config b b.test "$PB"
+domain_conf b b.test "$PB" "pow_zero_bits = 6"
 start_smimpd "$SMIMPD" b.conf b.log b.test "$PB" || fail "b.test restart"
 BPID=$LAST_PID
 [[ $(count_msgs "${B[@]}") -eq $N0 ]] && pass "nothing arrived after Ctrl-C" || fail "a message arrived"
@@ -308,7 +282,8 @@ has "truncated: outbox empty" last.out "is empty"
 [[ $(count_msgs "${B[@]}") -eq $N0 ]] && pass "truncated: nothing arrived" || fail "truncated: a message arrived"
 
 stop_smimpd "$BPID"
-write_config b b.test "$PB" 6 "$TMP/b-new.db"
+domain_conf b-new b.test "$PB" "pow_zero_bits = 6"   # a fresh store, b-new.db
+mv b-new.conf b.conf
 start_smimpd "$SMIMPD" b.conf b.log b.test "$PB" || fail "b.test restart (new database)"
 BPID=$LAST_PID
 user bob b.test "$TMP/h-bob2" 5
@@ -316,7 +291,7 @@ expect_rc "replaced history: refused" 10 \
 	"${A[@]}" send --to bob#b.test --to carol#b.test --subject "x" --body-file body.md
 has "replaced: NOT sent to bob" last.out "NOT sent to bob#b.test"
 has "replaced: plain explanation" last.out "smimp pins forget bob#b.test"
-B2=("$SMIMP" --home "$TMP/h-bob2" "${TLS[@]}" --passphrase-file pass.txt)
+B2=("$SMIMP" --home "$TMP/h-bob2" "${TLS_ARGS[@]}" --passphrase-file pass.txt)
 [[ $(count_msgs "${B2[@]}") -eq 0 ]] && pass "replaced: nothing arrived" || fail "replaced: a message arrived"
 
 lib_finish a.log b.log
