@@ -309,14 +309,12 @@ TEST(duplicate_member_rejected)
 {
 	struct smimp_payload p;
 
-	CHECK(smimp_payload_parse(&p, "short-message", (const uint8_t *)
-				  "{\"message\":\"a\",\"message\":\"b\","
-				  "\"attachments\":[]}", 48, MAX_BYTES, NULL,
-				  NULL) == SMIMP_ERR_BAD_REQUEST);
-	CHECK(smimp_payload_parse(&p, "secret-xsalsa20", (const uint8_t *)
-				  "{\"key\":\"00\",\"note\":\"\",\"note\":\"\"}",
-				  34, MAX_BYTES, NULL, NULL) ==
-	      SMIMP_ERR_BAD_REQUEST);
+	CHECK(parse_str(&p, "short-message",
+			"{\"message\":\"a\",\"message\":\"b\","
+			"\"attachments\":[]}", NULL) == SMIMP_ERR_BAD_REQUEST);
+	CHECK(parse_str(&p, "secret-xsalsa20",
+			"{\"key\":\"00\",\"note\":\"\",\"note\":\"\"}",
+			NULL) == SMIMP_ERR_BAD_REQUEST);
 	/* Inside an attachment too. */
 	CHECK(email_with("attachments",
 			 "[{\"filename\":\"a\",\"content\":\"\"}]", NULL) == SMIMP_OK);
