@@ -50,17 +50,14 @@ pg)
 	;;
 *) echo "usage: $0 sqlite|pg SMIMPD SENDER" >&2; exit 2 ;;
 esac
-cat > smimpd.conf <<EOF
-domain = a.test
-listen = 127.0.0.1:$PORT
-public_url = https://a.test:$PORT
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = $DB
+{
+	server_conf a.test "$PORT" "$DB"
+	cat <<EOF
 pow_zero_bits = 2
 ephemeral_draws_per_hour = 1000000
 threads = 16
 EOF
+} > smimpd.conf
 export CS_BASE=https://a.test:$PORT CS_CACERT=$TMP/ca.pem
 
 # sql QUERY: one value per line from the store.

@@ -30,17 +30,14 @@ if [[ $(id -u) -eq 0 ]] && mount -t tmpfs -o size=2m,mode=0700 tmpfs "$TMP/small
 fi
 echo "disk full by: $MODE"
 PORT=$(pick_port)
-cat > smimpd.conf <<EOF
-domain = a.test
-listen = 127.0.0.1:$PORT
-public_url = https://a.test:$PORT
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/small/smimpd.db
+{
+	server_conf a.test "$PORT" "sqlite:$TMP/small/smimpd.db"
+	cat <<EOF
 pow_zero_bits = 2
 ephemeral_draws_per_hour = 1000000
 threads = 8
 EOF
+} > smimpd.conf
 export CS_BASE=https://a.test:$PORT CS_CACERT=$TMP/ca.pem
 if [[ $MODE == tmpfs ]]; then
 	start_smimpd "$SMIMPD" smimpd.conf server.log a.test "$PORT" || exit 1

@@ -21,17 +21,14 @@ pg_start || { echo "FAIL: PostgreSQL did not start" >&2; exit 1; }
 pg_createdb smimp_fault >/dev/null
 PG_DB=smimp_fault
 PORT=$(pick_port)
-cat > smimpd.conf <<EOF
-domain = a.test
-listen = 127.0.0.1:$PORT
-public_url = https://a.test:$PORT
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = $PG_URL
+{
+	server_conf a.test "$PORT" "$PG_URL"
+	cat <<EOF
 pow_zero_bits = 2
 ephemeral_draws_per_hour = 1000000
 threads = 16
 EOF
+} > smimpd.conf
 export CS_BASE=https://a.test:$PORT CS_CACERT=$TMP/ca.pem
 start_smimpd "$SMIMPD" smimpd.conf server.log a.test "$PORT" || exit 1
 PID=$LAST_PID

@@ -32,19 +32,16 @@ command -v python3 >/dev/null || { echo "FAIL: python3 needed for the fake serve
 
 PORT=$(pick_port)
 PX=$(pick_port)
-cat > smimpd.conf <<EOF
-domain = a.test
-listen = 127.0.0.1:$PORT
-public_url = https://a.test:$PORT
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/smimpd.db
+{
+	server_conf a.test "$PORT" "sqlite:$TMP/smimpd.db"
+	cat <<EOF
 pow_zero_bits = 2
 threads = 4
 ca_file = $TMP/ca.pem
 connect_to = b.test:443:127.0.0.1:$PX
 allow_private_addresses = true
 EOF
+} > smimpd.conf
 BASE=https://a.test:$PORT
 CONNECT=(--connect-to "a.test:$PORT:127.0.0.1:$PORT")
 export CS_BASE=$BASE CS_CACERT=$TMP/ca.pem

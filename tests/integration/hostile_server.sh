@@ -34,13 +34,9 @@ make_certs
 
 PORT=$(pick_port)
 MAX_EPH=50
-cat > smimpd.conf <<EOF
-domain = a.test
-listen = 127.0.0.1:$PORT
-public_url = https://a.test:$PORT
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/smimpd.db
+{
+	server_conf a.test "$PORT" "sqlite:$TMP/smimpd.db"
+	cat <<EOF
 pow_zero_bits = 4
 max_request_bytes = 256k
 max_envelope_bytes = 4k
@@ -53,6 +49,7 @@ connection_timeout = 60
 # can: the per-session request rate limit is not what is tested here.
 rate_per_session = 0
 EOF
+} > smimpd.conf
 BASE=https://a.test:$PORT
 CONNECT=(--connect-to "a.test:$PORT:127.0.0.1:$PORT")
 

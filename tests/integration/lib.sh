@@ -94,6 +94,20 @@ stop_smimpd() {
 	wait "$1" 2>/dev/null || true
 }
 
+# server_conf DOMAIN PORT DATABASE: the lines every test server's
+# configuration starts with: DOMAIN on 127.0.0.1:PORT (public_url
+# https://DOMAIN:PORT), the test certificate srv.pem, the store DATABASE.
+server_conf() {
+	cat <<EOC
+domain = $1
+listen = 127.0.0.1:$2
+public_url = https://$1:$2
+tls_cert = $TMP/srv.pem
+tls_key = $TMP/srv.key
+database = $3
+EOC
+}
+
 # ---- two federated servers, a.test and b.test --------------------------------
 # domain_conf NAME DOMAIN PORT [EXTRA]: writes NAME.conf for a smimpd serving
 # DOMAIN on 127.0.0.1:PORT (public_url https://DOMAIN:PORT) with srv.pem,
@@ -104,14 +118,7 @@ stop_smimpd() {
 domain_conf() {
 	local name=$1 domain=$2 port=$3 extra=${4-}
 	{
-		cat <<EOC
-domain = $domain
-listen = 127.0.0.1:$port
-public_url = https://$domain:$port
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/$name.db
-EOC
+		server_conf "$domain" "$port" "sqlite:$TMP/$name.db"
 		if [[ -n $extra ]]; then printf '%s\n' "$extra"; fi
 		cat <<EOC
 ca_file = $TMP/ca.pem

@@ -24,13 +24,9 @@ CONNECT=(--connect-to "a.test:$PA:127.0.0.1:$PA" --connect-to "b.test:$PB:127.0.
 
 # write_config NAME DOMAIN PORT [allow_private]
 write_config() {
-	cat > "$1.conf" <<EOC
-domain = $2
-listen = 127.0.0.1:$3
-public_url = https://$2:$3
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/$1.db
+	{
+		server_conf "$2" "$3" "sqlite:$TMP/$1.db"
+		cat <<EOC
 max_ephemeral_keys = 50
 max_avatar_bytes = 1k
 max_request_bytes = 100k
@@ -45,6 +41,7 @@ connect_to = b.test:443:127.0.0.1:$PB
 connect_to = b.test:$PB:127.0.0.1:$PB
 allow_private_addresses = ${4:-true}
 EOC
+	} > "$1.conf"
 }
 write_config a a.test "$PA"
 write_config b b.test "$PB"

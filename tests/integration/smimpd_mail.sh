@@ -18,19 +18,16 @@ make_certs
 
 PORT=$(pick_port)
 BITS=8
-cat > smimpd.conf <<EOF
-domain = a.test
-listen = 127.0.0.1:$PORT
-public_url = https://a.test:$PORT
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/smimpd.db
+{
+	server_conf a.test "$PORT" "sqlite:$TMP/smimpd.db"
+	cat <<EOF
 pow_zero_bits = $BITS
 max_envelope_bytes = 64k
 max_request_bytes = 512k
 max_list_page = 50
 threads = 4
 EOF
+} > smimpd.conf
 BASE=https://a.test:$PORT
 CONNECT=(--connect-to "a.test:$PORT:127.0.0.1:$PORT")
 

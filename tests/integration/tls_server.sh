@@ -20,15 +20,12 @@ export SMIMP_KDF=interactive
 make_certs
 
 PORT=$(pick_port)
-cat > smimpd.conf <<EOF
-domain = a.test
-listen = 127.0.0.1:$PORT
-public_url = https://a.test:$PORT
-tls_cert = $TMP/srv.pem
-tls_key = $TMP/srv.key
-database = sqlite:$TMP/smimpd.db
+{
+	server_conf a.test "$PORT" "sqlite:$TMP/smimpd.db"
+	cat <<EOF
 threads = 2
 EOF
+} > smimpd.conf
 start_smimpd "$SMIMPD" smimpd.conf server.log a.test "$PORT" || {
 	echo "FAIL: smimpd did not start" >&2
 	exit 1
