@@ -142,6 +142,7 @@ static enum smimp_err fake_recipient(void *ctx,
 static enum smimp_err fake_pow_consume(void *ctx,
 				       const struct smimp_accept_request *req,
 				       const struct smimp_token *nonce,
+				       const char *message_type,
 				       enum smimp_pow_nonce_state *state,
 				       struct smimp_pow_issue *issue,
 				       struct smimp_error *err)
@@ -160,8 +161,9 @@ static enum smimp_err fake_pow_consume(void *ctx,
 	}
 	s->pow_nonce_used = 1;
 	*state = SMIMP_POW_NONCE_FRESH;
-	snprintf(issue->recipient, sizeof issue->recipient, "%s", "bob#b.test");
-	snprintf(issue->message_type, sizeof issue->message_type, "%s", "email");
+	issue->for_recipient = strcmp(req->recipient, "bob#b.test") == 0;
+	issue->for_type = message_type != NULL &&
+			  strcmp(message_type, "email") == 0;
 	issue->zero_bits = POW_BITS;
 	return SMIMP_OK;
 }

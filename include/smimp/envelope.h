@@ -244,11 +244,13 @@ enum smimp_pow_nonce_state {
 	SMIMP_POW_NONCE_FRESH,    /* was unused; this call used it up */
 };
 
-/* What get_pow_params bound a nonce to. */
+/* What the server's store knows of a fresh nonce: the difficulty it was
+ * issued with, and whether it was issued for this send's recipient and for
+ * the message type the body names. */
 struct smimp_pow_issue {
-	char recipient[SMIMP_ADDRESS_MAX + 1];
-	char message_type[SMIMP_MSGTYPE_MAX + 1];
 	unsigned zero_bits;
+	bool for_recipient;
+	bool for_type;
 };
 
 /* The server's store and policy, as callbacks. Each returns SMIMP_OK and
@@ -273,11 +275,15 @@ struct smimp_accept_ops {
 	 * JSON and its proof_of_work names a nonce, before any other check
 	 * can fail: when the nonce was issued to req->session and is unused,
 	 * it MUST mark it used durably (whatever happens next) and answer
-	 * FRESH with what it was issued for; used before: USED; otherwise
-	 * (unknown, expired, another session's: left untouched): UNKNOWN. */
+	 * FRESH with what it was issued for, judged against req->recipient
+	 * and message_type (the body's "message_type" as sent, unchecked;
+	 * NULL when it is missing or not a string); used before: USED;
+	 * otherwise (unknown, expired, another session's: left untouched):
+	 * UNKNOWN. */
 	enum smimp_err (*pow_consume)(void *ctx,
 				      const struct smimp_accept_request *req,
 				      const struct smimp_token *nonce,
+				      const char *message_type,
 				      enum smimp_pow_nonce_state *state,
 				      struct smimp_pow_issue *issue,
 				      struct smimp_error *err);

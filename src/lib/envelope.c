@@ -713,11 +713,11 @@ static enum smimp_err check_pow(struct smimp_accept_result *out,
 		return smimp_error_set(err, SMIMP_ERR_BAD_PROOF_OF_WORK,
 				       "proof-of-work nonce unknown, expired "
 				       "or of another session");
-	if (strcmp(issue->recipient, req->recipient) != 0)
+	if (!issue->for_recipient)
 		return smimp_error_set(err, SMIMP_ERR_BAD_PROOF_OF_WORK,
 				       "proof-of-work nonce was issued for "
 				       "another recipient");
-	if (strcmp(issue->message_type, env->message_type) != 0)
+	if (!issue->for_type)
 		return smimp_error_set(err, SMIMP_ERR_BAD_PROOF_OF_WORK,
 				       "proof-of-work nonce was issued for "
 				       "another message type");
@@ -795,8 +795,10 @@ static enum smimp_err accept_checks(struct smimp_accept_result *out,
 		return err->code;
 	named = named_nonce(&nonce, body);
 	if (named && ops->pow_consume != NULL) {
-		e = ops->pow_consume(ops->ctx, req, &nonce, &pstate, &issue,
-				     err);
+		e = ops->pow_consume(ops->ctx, req, &nonce,
+				     json_string_value(json_object_get(
+					     body, "message_type")),
+				     &pstate, &issue, err);
 		if (e != SMIMP_OK)
 			goto out;
 	}

@@ -8,6 +8,7 @@
 #include "api_mail.h"
 #include "config.h"
 #include "policy.h"
+#include "pow_nonce.h"
 #include "smimp/address.h"
 #include "smimp/envelope.h"
 #include "smimp/hex.h"
@@ -127,18 +128,6 @@ enum smimp_err smd_api_get_message_key(const struct smd_request *req,
 
 /* ---- get_pow_params (8) ---- */
 
-struct pow_arg {
-	const struct smd_db *db;
-	struct smd_pow_nonce_new n;
-};
-
-static enum smd_store_rc pow_issue_fn(struct smd_txn *txn, void *p)
-{
-	struct pow_arg *a = p;
-
-	return a->db->ops->mail->pow_issue(txn, &a->n);
-}
-
 enum smimp_err smd_api_get_pow_params(const struct smd_request *req,
 				      const struct smd_args *args,
 				      struct smd_response *resp,
@@ -149,7 +138,8 @@ enum smimp_err smd_api_get_pow_params(const struct smd_request *req,
 	enum smimp_list_verdict verdict;
 	char recipient[SMIMP_ADDRESS_MAX + 1], type[SMIMP_MSGTYPE_MAX + 1];
 	char hex[2 * SMIMP_TOKEN_BYTES + 1];
-	struct pow_arg a;
+	struct smimp_token nonce;
+	unsigned bits;
 	json_t *out;
 	enum smimp_err e;
 
@@ -161,19 +151,12 @@ enum smimp_err smd_api_get_pow_params(const struct smd_request *req,
 	    (e = judge(req, &rcpt, recipient, sess.address, &verdict,
 			   err)) != SMIMP_OK)
 		return e;
-	memset(&a, 0, sizeof a);
-	a.db = req->srv->db;
-	a.n.session_hash = sess.hash;
-	a.n.recipient = recipient;
-	a.n.message_type = type;
-	a.n.zero_bits = smd_policy_pow_bits(req->srv->cfg, verdict, recipient, type);
-	a.n.now = smimp_timestamp_now();
-	smimp_random_bytes(a.n.nonce.b, sizeof a.n.nonce.b);
-	if (smd_db_write_grouped(req->srv->db, pow_issue_fn, &a) != SMD_STORE_OK)
-		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
-				       "could not store the nonce");
-	smimp_hex_encode(hex, sizeof hex, a.n.nonce.b, sizeof a.n.nonce.b);
-	out = json_pack("{s:I, s:s}", "zero_bits", (json_int_t)a.n.zero_bits,
+	/* Nothing stored: the nonce carries what it is for (pow_nonce.h). */
+	bits = smd_policy_pow_bits(req->srv->cfg, verdict, recipient, type);
+	smd_pow_nonce_mint(&nonce, req->srv->pow_key, sess.hash, recipient, type,
+			   bits);
+	smimp_hex_encode(hex, sizeof hex, nonce.b, sizeof nonce.b);
+	out = json_pack("{s:I, s:s}", "zero_bits", (json_int_t)bits,
 			"nonce", hex);
 	if (out == NULL)
 		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
@@ -190,7 +173,7 @@ struct send_ctx {
 	struct smd_db *db;
 	struct smd_mail_recipient rcpt;
 	bool have_rcpt;
-	/* With a store that has pow_peek: a fresh nonce seen by the checks,
+	/* With a store that has pow_used: a fresh nonce seen by the checks,
 	 * not yet used up; it is, with the message or alone, before the
 	 * answer. */
 	bool consume_pending;
@@ -233,39 +216,48 @@ struct consume_arg {
 	const struct smd_db *db;
 	const uint8_t *session_hash;
 	const struct smimp_token *nonce;
-	enum smimp_pow_nonce_state state;
-	struct smimp_pow_issue issue;
+	bool fresh;
 };
 
 static enum smd_store_rc consume_fn(struct smd_txn *txn, void *p)
 {
 	struct consume_arg *a = p;
 
-	return a->db->ops->mail->pow_consume(txn, a->session_hash, a->nonce,
-					     &a->state, &a->issue);
+	return a->db->ops->mail->pow_use(txn, a->session_hash, a->nonce,
+					 &a->fresh);
 }
 
-/* Uses the nonce up in a committed write of its own before answering; or,
- * when the store can peek, notes a fresh nonce to be used up in the
- * message's transaction (store_message) or alone (flush_consume), in either
- * case committed before the answer. */
+/* A nonce this server minted for this session is used up: in a committed
+ * write of its own before answering; or, when the store can tell whether
+ * it was used, noted to be used up in the message's transaction
+ * (store_message) or alone (flush_consume), in either case committed before
+ * the answer. Another nonce is unknown and left alone. */
 static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request *ar,
 				     const struct smimp_token *nonce,
+				     const char *message_type,
 				     enum smimp_pow_nonce_state *state,
 				     struct smimp_pow_issue *issue,
 				     struct smimp_error *err)
 {
 	struct send_ctx *c = p;
-	struct consume_arg a = {c->db, c->sess->hash, nonce,
-				SMIMP_POW_NONCE_UNKNOWN, {"", "", 0}};
+	struct consume_arg a = {c->db, c->sess->hash, nonce, false};
+	struct smd_pow_nonce_info info;
+	bool used = false;
 
-	(void)ar;
-	if (c->db->ops->mail->pow_peek != NULL) {
-		if (c->db->ops->mail->pow_peek(c->db->st, c->sess->hash, nonce,
-					       state, issue) != SMD_STORE_OK)
+	*state = SMIMP_POW_NONCE_UNKNOWN;
+	if (!smd_pow_nonce_open(&info, nonce, c->req->srv->pow_key, c->sess->hash,
+				ar->recipient, message_type))
+		return SMIMP_OK;
+	issue->zero_bits = info.zero_bits;
+	issue->for_recipient = info.for_recipient;
+	issue->for_type = info.for_type;
+	if (c->db->ops->mail->pow_used != NULL) {
+		if (c->db->ops->mail->pow_used(c->db->st, c->sess->hash, nonce,
+					       &used) != SMD_STORE_OK)
 			return smimp_error_set(err, SMIMP_ERR_INTERNAL,
 					       "could not read the proof-of-work nonce");
-		if (*state == SMIMP_POW_NONCE_FRESH) {
+		*state = used ? SMIMP_POW_NONCE_USED : SMIMP_POW_NONCE_FRESH;
+		if (!used) {
 			c->consume_pending = true;
 			c->nonce = *nonce;
 		}
@@ -274,8 +266,7 @@ static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request 
 	if (smd_db_write_grouped(c->db, consume_fn, &a) != SMD_STORE_OK)
 		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
 				       "could not use the proof-of-work nonce");
-	*state = a.state;
-	*issue = a.issue;
+	*state = a.fresh ? SMIMP_POW_NONCE_FRESH : SMIMP_POW_NONCE_USED;
 	return SMIMP_OK;
 }
 
@@ -349,7 +340,7 @@ static enum smd_store_rc send_fn(struct smd_txn *txn, void *p)
 	a->ins_rc = SMD_STORE_OK;
 	a->ins.m.outcome = SMIMP_OK;
 	rc = consume_fn(txn, &a->use);
-	if (rc != SMD_STORE_OK || a->use.state != SMIMP_POW_NONCE_FRESH)
+	if (rc != SMD_STORE_OK || !a->use.fresh)
 		return rc;
 	rc = insert_fn(txn, &a->ins);
 	if (rc == SMD_STORE_CONFLICT && a->ins.m.outcome != SMIMP_OK) {
@@ -362,8 +353,7 @@ static enum smd_store_rc send_fn(struct smd_txn *txn, void *p)
 /* Commits a pending nonce use alone (the send failed or was a retry). */
 static enum smimp_err flush_consume(struct send_ctx *c, struct smimp_error *err)
 {
-	struct consume_arg a = {c->db, c->sess->hash, &c->nonce,
-				SMIMP_POW_NONCE_UNKNOWN, {"", "", 0}};
+	struct consume_arg a = {c->db, c->sess->hash, &c->nonce, false};
 
 	if (!c->consume_pending)
 		return SMIMP_OK;
@@ -392,11 +382,11 @@ static enum smimp_err store_message(struct send_ctx *c,
 	smimp_envelope_new_message_id(&sa.ins.m.message_id);
 	if (c->consume_pending) {
 		sa.use = (struct consume_arg){c->db, c->sess->hash, &c->nonce,
-					      SMIMP_POW_NONCE_UNKNOWN, {"", "", 0}};
+					      false};
 		rc = smd_db_write_grouped(c->db, send_fn, &sa);
 		if (rc == SMD_STORE_OK) {
 			c->consume_pending = false;   /* committed */
-			if (sa.use.state != SMIMP_POW_NONCE_FRESH)
+			if (!sa.use.fresh)
 				return smimp_error_set(err, SMIMP_ERR_BAD_PROOF_OF_WORK,
 						       "proof-of-work nonce already used");
 			rc = sa.ins_rc;

@@ -4,9 +4,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "config.h"
 #include "http.h"
+#include "pow_nonce.h"
 #include "request.h"
 #include "smimp/key.h"
 #include "store.h"
@@ -49,6 +52,7 @@ int main(int argc, char **argv)
 	struct smd_config *cfg = NULL;
 	struct smd_db db = {NULL, NULL};
 	struct smd_server srv;
+	struct smd_pow_key pow_key;
 	int i, rc;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -114,7 +118,16 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "serve") == 0) {
 		srv.cfg = cfg;
 		srv.db = &db;
-		rc = smd_http_serve(&srv);
+		srv.pow_key = &pow_key;
+		if (smd_db_secret(&db, SMD_POW_KEY_NAME, pow_key.b,
+				  sizeof pow_key.b) != SMD_STORE_OK) {
+			fputs("smimpd: cannot read or store the proof-of-work "
+			      "nonce key\n", stderr);
+			rc = SMD_EXIT_UNAVAILABLE;
+		} else {
+			rc = smd_http_serve(&srv);
+		}
+		sodium_memzero(&pow_key, sizeof pow_key);
 	} else {
 		rc = smd_cli_account(cfg, &db, argc - i - 1, argv + i + 1);
 	}

@@ -15,12 +15,14 @@
 
 struct smd_config;
 struct smd_db;
+struct smd_pow_key;     /* pow_nonce.h */
 struct smd_http_conn;   /* http.c's handle of the connection */
 
 /* What every handler may use; read-only while serving. */
 struct smd_server {
 	const struct smd_config *cfg;
 	struct smd_db *db;
+	const struct smd_pow_key *pow_key;  /* authenticates PoW nonces */
 };
 
 enum smd_method { SMD_GET, SMD_POST, SMD_DELETE, SMD_OTHER };

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "store.h"
 
 extern const struct smd_store_ops smd_store_sqlite_ops;
@@ -74,6 +76,35 @@ enum smd_store_rc smd_db_write(struct smd_db *db, smd_store_write_fn fn,
 		nanosleep(&(struct timespec){0, pause_ns}, NULL);
 		pause_ns *= 2;
 	}
+}
+
+struct secret_arg {
+	const struct smd_db *db;
+	const char *name;
+	uint8_t fresh[64];
+	uint8_t *out;
+	size_t len;
+};
+
+static enum smd_store_rc secret_fn(struct smd_txn *txn, void *p)
+{
+	struct secret_arg *a = p;
+
+	return a->db->ops->txn_secret(txn, a->name, a->fresh, a->out, a->len);
+}
+
+enum smd_store_rc smd_db_secret(struct smd_db *db, const char *name,
+				uint8_t *out, size_t len)
+{
+	struct secret_arg a = {db, name, {0}, out, len};
+	enum smd_store_rc rc;
+
+	if (len > sizeof a.fresh)
+		return SMD_STORE_ERROR;
+	randombytes_buf(a.fresh, len);
+	rc = smd_db_write(db, secret_fn, &a);
+	sodium_memzero(a.fresh, sizeof a.fresh);
+	return rc;
 }
 
 void smd_db_close(struct smd_db *db)

@@ -113,6 +113,13 @@ struct smd_store_ops {
 						struct smd_account *acct,
 						struct smd_account_secret *out);
 
+	/* The secret called name: the one stored, else fresh (len bytes)
+	 * stored now; *out gets len bytes. NOT_FOUND when the stored one has
+	 * another length. */
+	enum smd_store_rc (*txn_secret)(struct smd_txn *txn, const char *name,
+					const uint8_t *fresh, uint8_t *out,
+					size_t len);
+
 	/* Optional, NULL when the backend serves one process only (the caller
 	 * then keeps its rate limits in memory): takes a token from the request
 	 * rate bucket key, shared by every process on the store, refilled at
@@ -147,6 +154,12 @@ enum smimp_err smd_db_open(struct smd_db *db, const char *url,
  * few times with a growing pause. */
 enum smd_store_rc smd_db_write(struct smd_db *db, smd_store_write_fn fn,
 			       void *arg);
+
+/* The server's own secret called name (len bytes, at most 64) from db:
+ * the one stored, or random bytes stored now when there is none, so that
+ * every process on one database reads the same. */
+enum smd_store_rc smd_db_secret(struct smd_db *db, const char *name,
+				uint8_t *out, size_t len);
 
 /* Closes db (accepts a db that failed to open). */
 void smd_db_close(struct smd_db *db);

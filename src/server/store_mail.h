@@ -40,16 +40,6 @@ struct smd_key_draw {
 	bool non_ephemeral;
 };
 
-/* What get_pow_params bound a nonce to (8). */
-struct smd_pow_nonce_new {
-	const uint8_t *session_hash;     /* SMD_SESSION_HASH_BYTES */
-	const char *recipient;
-	const char *message_type;
-	unsigned zero_bits;
-	struct smimp_token nonce;
-	int64_t now;
-};
-
 /* A message to store (9), all fields of the accepted envelope. */
 struct smd_message_new {
 	const struct smimp_accept_result *acc;   /* envelope and what to store */
@@ -173,25 +163,20 @@ struct smd_mail_store {
 				      const char *sender, int64_t now,
 				      long long max_per_hour,
 				      struct smd_key_draw *out);
-	enum smd_store_rc (*pow_issue)(struct smd_txn *txn,
-				       const struct smd_pow_nonce_new *n);
-	/* Uses up nonce when it was issued to session_hash and is unused. */
-	enum smd_store_rc (*pow_consume)(struct smd_txn *txn,
-					 const uint8_t *session_hash,
-					 const struct smimp_token *nonce,
-					 enum smimp_pow_nonce_state *state,
-					 struct smimp_pow_issue *issue);
+	/* Uses up nonce, a proof-of-work nonce of session_hash's (checked by
+	 * the caller, pow_nonce.h): *fresh when no send named it before. */
+	enum smd_store_rc (*pow_use)(struct smd_txn *txn,
+				     const uint8_t *session_hash,
+				     const struct smimp_token *nonce, bool *fresh);
 	/* Optional (NULL: send_message uses the nonce up in a write of its
-	 * own): reads nonce's state as pow_consume would see it, writing
-	 * nothing. When set, send_message uses the nonce up in the same
-	 * grouped transaction as the message insert (or alone, before
-	 * answering, when the send fails); message_insert must then write
-	 * nothing when it answers CONFLICT with an outcome. */
-	enum smd_store_rc (*pow_peek)(struct smd_store *st,
+	 * own): whether nonce was used, writing nothing. When set,
+	 * send_message uses the nonce up in the same grouped transaction as
+	 * the message insert (or alone, before answering, when the send
+	 * fails); message_insert must then write nothing when it answers
+	 * CONFLICT with an outcome. */
+	enum smd_store_rc (*pow_used)(struct smd_store *st,
 				      const uint8_t *session_hash,
-				      const struct smimp_token *nonce,
-				      enum smimp_pow_nonce_state *state,
-				      struct smimp_pow_issue *issue);
+				      const struct smimp_token *nonce, bool *used);
 	/* Stores the message, marks an issued ephemeral key used and adds its
 	 * size to used_bytes, quota re-checked (see smd_message_new). */
 	enum smd_store_rc (*message_insert)(struct smd_txn *txn,

@@ -732,6 +732,37 @@ static enum smd_store_rc pg_account_set_quota(struct smd_txn *txn,
 	return rc;
 }
 
+/* Two statements: the SELECT's snapshot sees a row that another node's
+ * concurrent INSERT committed first. */
+static const char SQL_SECRET_ADD[] =
+	"INSERT INTO server_secrets (name, value) VALUES ($1, $2)"
+	" ON CONFLICT (name) DO NOTHING";
+static const char SQL_SECRET_GET[] =
+	"SELECT value FROM server_secrets WHERE name = $1";
+
+static enum smd_store_rc pg_txn_secret(struct smd_txn *txn, const char *name,
+				       const uint8_t *fresh, uint8_t *out,
+				       size_t len)
+{
+	struct pgp p = {0};
+	PGresult *res;
+	enum smd_store_rc rc;
+
+	smd_pgp_text(&p, name);
+	smd_pgp_blob(&p, fresh, len);
+	rc = smd_pg_do(txn->c, SQL_SECRET_ADD, &p, "secret add", NULL);
+	if (rc != SMD_STORE_OK)
+		return rc;
+	p.n = 1;
+	rc = smd_pg_row(txn->c, SQL_SECRET_GET, &p, "secret get", &res);
+	if (rc != SMD_STORE_OK)
+		return rc;
+	if (!smd_pg_blob(res, 0, 0, out, len))
+		rc = SMD_STORE_NOT_FOUND;
+	PQclear(res);
+	return rc;
+}
+
 /* FOR UPDATE: two initializations of one account take turns, the second
  * sees what the first did (as with SQLite's single writer). */
 static const char SQL_ACCOUNT_SECRET[] =
@@ -776,6 +807,7 @@ static enum smd_store_rc pg_txn_account_secret(struct smd_txn *txn,
 		.account_remove = pg_account_remove,            \
 		.account_set_quota = pg_account_set_quota,      \
 		.txn_account_secret = pg_txn_account_secret,    \
+		.txn_secret = pg_txn_secret,                    \
 		.rate_take = smd_pg_rate_take,                  \
 		.identity = &smd_pg_identity_ops,               \
 		.mail = &smd_pg_mail_ops,                       \

@@ -316,67 +316,22 @@ static enum smd_store_rc pg_key_draw(struct smd_txn *txn, const char *recipient,
 
 /* ---- proof-of-work nonces (8) ---- */
 
-static const char SQL_POW_ADD[] =
-	"INSERT INTO pow_nonces (nonce, session_hash, recipient, message_type,"
-	" zero_bits, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-
-static enum smd_store_rc pg_pow_issue(struct smd_txn *txn,
-				      const struct smd_pow_nonce_new *n)
-{
-	struct pgp p = {0};
-
-	smd_pgp_blob(&p, n->nonce.b, sizeof n->nonce.b);
-	smd_pgp_blob(&p, n->session_hash, SMD_SESSION_HASH_BYTES);
-	smd_pgp_text(&p, n->recipient);
-	smd_pgp_text(&p, n->message_type);
-	smd_pgp_int(&p, n->zero_bits);
-	smd_pgp_int(&p, n->now);
-	return smd_pg_do(txn->c, SQL_POW_ADD, &p, "pow nonce add", NULL);
-}
-
-static const char SQL_POW_GET[] =
-	"SELECT session_hash, recipient, message_type, zero_bits, used"
-	" FROM pow_nonces WHERE nonce = $1";
-/* Single use across nodes: only one transaction flips used. */
+/* Single use across nodes: only one transaction inserts the row. */
 static const char SQL_POW_USE[] =
-	"UPDATE pow_nonces SET used = true WHERE nonce = $1 AND used = false";
+	"INSERT INTO pow_nonces_used (session_hash, nonce) VALUES ($1, $2)"
+	" ON CONFLICT DO NOTHING";
 
-static enum smd_store_rc pg_pow_consume(struct smd_txn *txn, const uint8_t *session_hash,
-					const struct smimp_token *nonce,
-					enum smimp_pow_nonce_state *state,
-					struct smimp_pow_issue *issue)
+static enum smd_store_rc pg_pow_use(struct smd_txn *txn, const uint8_t *session_hash,
+				    const struct smimp_token *nonce, bool *fresh)
 {
-	uint8_t owner[SMD_SESSION_HASH_BYTES];
 	struct pgp p = {0};
-	PGresult *res;
 	enum smd_store_rc rc;
-	bool used, mine;
 	long n = 0;
 
-	*state = SMIMP_POW_NONCE_UNKNOWN;
-	memset(issue, 0, sizeof *issue);
+	smd_pgp_blob(&p, session_hash, SMD_SESSION_HASH_BYTES);
 	smd_pgp_blob(&p, nonce->b, sizeof nonce->b);
-	rc = smd_pg_row(txn->c, SQL_POW_GET, &p, "pow nonce", &res);
-	if (rc != SMD_STORE_OK)
-		return rc == SMD_STORE_NOT_FOUND ? SMD_STORE_OK : rc;
-	mine = smd_pg_blob(res, 0, 0, owner, sizeof owner) &&
-	       memcmp(owner, session_hash, sizeof owner) == 0;
-	smd_pg_text(res, 0, 1, issue->recipient, sizeof issue->recipient);
-	smd_pg_text(res, 0, 2, issue->message_type, sizeof issue->message_type);
-	issue->zero_bits = (unsigned)smd_pg_int(res, 0, 3);
-	used = smd_pg_int(res, 0, 4) != 0;
-	PQclear(res);
-	if (!mine) {  /* another session's: left untouched */
-		memset(issue, 0, sizeof *issue);
-		return SMD_STORE_OK;
-	}
-	if (used) {
-		*state = SMIMP_POW_NONCE_USED;
-		return SMD_STORE_OK;
-	}
 	rc = smd_pg_do(txn->c, SQL_POW_USE, &p, "pow nonce use", &n);
-	if (rc == SMD_STORE_OK)
-		*state = n == 1 ? SMIMP_POW_NONCE_FRESH : SMIMP_POW_NONCE_USED;
+	*fresh = rc == SMD_STORE_OK && n == 1;
 	return rc;
 }
 
@@ -570,8 +525,7 @@ const struct smd_mail_store smd_pg_mail_ops = {
 	.folder_list = smd_pgm_folder_list,
 	.list_entries = pg_list_entries,
 	.key_draw = pg_key_draw,
-	.pow_issue = pg_pow_issue,
-	.pow_consume = pg_pow_consume,
+	.pow_use = pg_pow_use,
 	.message_insert = pg_message_insert,
 	.message_delete = smd_pgm_message_delete,
 	.message_set_read = smd_pgm_message_set_read,

@@ -559,6 +559,46 @@ static enum smd_store_rc sq_account_set_quota(struct smd_txn *txn,
 	return rc;
 }
 
+static const char SQL_SECRET_ADD[] =
+	"INSERT INTO server_secrets (name, value) VALUES (?, ?)"
+	" ON CONFLICT (name) DO NOTHING";
+static const char SQL_SECRET_GET[] =
+	"SELECT value FROM server_secrets WHERE name = ?";
+
+static enum smd_store_rc sq_txn_secret(struct smd_txn *txn, const char *name,
+				       const uint8_t *fresh, uint8_t *out,
+				       size_t len)
+{
+	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_SECRET_ADD);
+	enum smd_store_rc ret;
+	int rc;
+
+	if (s == NULL)
+		return SMD_STORE_ERROR;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, fresh, (int)len, SQLITE_STATIC);
+	if ((ret = smd_sq_step_done(txn->c, s, "secret add")) != SMD_STORE_OK)
+		return ret;
+	if ((s = smd_sq_prep(txn->c, SQL_SECRET_GET)) == NULL)
+		return SMD_STORE_ERROR;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		ret = SMD_STORE_NOT_FOUND;
+		if ((size_t)sqlite3_column_bytes(s, 0) == len) {
+			memcpy(out, sqlite3_column_blob(s, 0), len);
+			ret = SMD_STORE_OK;
+		}
+	} else if (rc == SQLITE_DONE) {
+		ret = SMD_STORE_ERROR;   /* inserted above: cannot happen */
+	} else {
+		ret = smd_sq_rc(txn->c, sqlite3_extended_errcode(txn->c->db),
+				"secret get");
+	}
+	sqlite3_reset(s);
+	return ret;
+}
+
 static const char SQL_ACCOUNT_SECRET[] =
 	"SELECT " ACCOUNT_COLUMNS ", init_password_hash, init_password_expires,"
 	" init_failures, init_failed_at FROM accounts WHERE address = ?";
@@ -610,6 +650,7 @@ const struct smd_store_ops smd_store_sqlite_ops = {
 	.account_remove = sq_account_remove,
 	.account_set_quota = sq_account_set_quota,
 	.txn_account_secret = sq_txn_account_secret,
+	.txn_secret = sq_txn_secret,
 	.identity = &smd_sqlite_identity_ops,
 	.mail = &smd_sqlite_mail_ops,
 };

@@ -459,114 +459,50 @@ static enum smd_store_rc sq_key_draw(struct smd_txn *txn, const char *recipient,
 
 /* ---- proof-of-work nonces (8) ---- */
 
-static const char SQL_POW_ADD[] =
-	"INSERT INTO pow_nonces (nonce, session_hash, recipient, message_type,"
-	" zero_bits, created_at) VALUES (?, ?, ?, ?, ?, ?)";
-
-static enum smd_store_rc sq_pow_issue(struct smd_txn *txn,
-				      const struct smd_pow_nonce_new *n)
-{
-	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_POW_ADD);
-
-	if (s == NULL)
-		return SMD_STORE_ERROR;
-	sqlite3_bind_blob(s, 1, n->nonce.b, sizeof n->nonce.b, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, n->session_hash, SMD_SESSION_HASH_BYTES,
-			  SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, n->recipient, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, n->message_type, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, (int)n->zero_bits);
-	sqlite3_bind_int64(s, 6, n->now);
-	return smd_sq_step_done(txn->c, s, "pow nonce add");
-}
-
-static const char SQL_POW_GET[] =
-	"SELECT session_hash, recipient, message_type, zero_bits, used"
-	" FROM pow_nonces WHERE nonce = ?";
 static const char SQL_POW_USE[] =
-	"UPDATE pow_nonces SET used = 1 WHERE nonce = ? AND used = 0";
+	"INSERT INTO pow_nonces_used (session_hash, nonce) VALUES (?, ?)"
+	" ON CONFLICT DO NOTHING";
 
-static enum smd_store_rc sq_pow_consume(struct smd_txn *txn,
-					const uint8_t *session_hash,
-					const struct smimp_token *nonce,
-					enum smimp_pow_nonce_state *state,
-					struct smimp_pow_issue *issue)
+static enum smd_store_rc sq_pow_use(struct smd_txn *txn,
+				    const uint8_t *session_hash,
+				    const struct smimp_token *nonce, bool *fresh)
 {
-	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_POW_GET);
-	uint8_t owner[SMD_SESSION_HASH_BYTES];
-	bool used, mine;
-	enum smd_store_rc r;
-	int rc;
+	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_POW_USE);
+	enum smd_store_rc rc;
 
-	*state = SMIMP_POW_NONCE_UNKNOWN;
-	memset(issue, 0, sizeof *issue);
+	*fresh = false;
 	if (s == NULL)
 		return SMD_STORE_ERROR;
-	sqlite3_bind_blob(s, 1, nonce->b, sizeof nonce->b, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? SMD_STORE_OK :
-		       smd_mrd_fail(txn->c, "pow nonce");
-	}
-	mine = smd_col_blob(s, 0, owner, sizeof owner) &&
-	       memcmp(owner, session_hash, sizeof owner) == 0;
-	smd_col_text(s, 1, issue->recipient, sizeof issue->recipient);
-	smd_col_text(s, 2, issue->message_type, sizeof issue->message_type);
-	issue->zero_bits = (unsigned)sqlite3_column_int(s, 3);
-	used = sqlite3_column_int(s, 4) != 0;
-	sqlite3_reset(s);
-	if (!mine) {  /* another session's: left untouched */
-		memset(issue, 0, sizeof *issue);
-		return SMD_STORE_OK;
-	}
-	if (used) {
-		*state = SMIMP_POW_NONCE_USED;
-		return SMD_STORE_OK;
-	}
-	s = smd_sq_prep(txn->c, SQL_POW_USE);
-	if (s == NULL)
-		return SMD_STORE_ERROR;
-	sqlite3_bind_blob(s, 1, nonce->b, sizeof nonce->b, SQLITE_STATIC);
-	if ((r = smd_sq_step_done(txn->c, s, "pow nonce use")) != SMD_STORE_OK)
-		return r;
-	*state = sqlite3_changes(txn->c->db) == 1 ? SMIMP_POW_NONCE_FRESH :
-		 SMIMP_POW_NONCE_USED;
-	return SMD_STORE_OK;
+	sqlite3_bind_blob(s, 1, session_hash, SMD_SESSION_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, nonce->b, sizeof nonce->b, SQLITE_STATIC);
+	rc = smd_sq_step_done(txn->c, s, "pow nonce use");
+	*fresh = rc == SMD_STORE_OK && sqlite3_changes(txn->c->db) == 1;
+	return rc;
 }
 
-/* The state pow_consume would find, read on a reader connection. */
-static enum smd_store_rc sq_pow_peek(struct smd_store *st,
+static const char SQL_POW_USED[] =
+	"SELECT 1 FROM pow_nonces_used WHERE session_hash = ? AND nonce = ?";
+
+/* What pow_use would find, read on a reader connection. */
+static enum smd_store_rc sq_pow_used(struct smd_store *st,
 				     const uint8_t *session_hash,
-				     const struct smimp_token *nonce,
-				     enum smimp_pow_nonce_state *state,
-				     struct smimp_pow_issue *issue)
+				     const struct smimp_token *nonce, bool *used)
 {
 	struct mrd r;
-	sqlite3_stmt *s = smd_mrd_begin(&r, st, SQL_POW_GET);
-	uint8_t owner[SMD_SESSION_HASH_BYTES];
+	sqlite3_stmt *s = smd_mrd_begin(&r, st, SQL_POW_USED);
 	enum smd_store_rc ret = SMD_STORE_OK;
 	int rc;
 
-	*state = SMIMP_POW_NONCE_UNKNOWN;
-	memset(issue, 0, sizeof *issue);
+	*used = false;
 	if (s == NULL)
 		return SMD_STORE_ERROR;
-	sqlite3_bind_blob(s, 1, nonce->b, sizeof nonce->b, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 1, session_hash, SMD_SESSION_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, nonce->b, sizeof nonce->b, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (smd_col_blob(s, 0, owner, sizeof owner) &&
-		    memcmp(owner, session_hash, sizeof owner) == 0) {
-			smd_col_text(s, 1, issue->recipient, sizeof issue->recipient);
-			smd_col_text(s, 2, issue->message_type,
-				     sizeof issue->message_type);
-			issue->zero_bits = (unsigned)sqlite3_column_int(s, 3);
-			*state = sqlite3_column_int(s, 4) != 0 ?
-				 SMIMP_POW_NONCE_USED : SMIMP_POW_NONCE_FRESH;
-		}
-	} else if (rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW)
+		*used = true;
+	else if (rc != SQLITE_DONE)
 		ret = smd_mrd_fail(r.c, "pow nonce");
-	}
 	smd_mrd_end(&r, s);
 	return ret;
 }
@@ -778,9 +714,8 @@ const struct smd_mail_store smd_sqlite_mail_ops = {
 	.folder_list = smd_sqm_folder_list,
 	.list_entries = sq_list_entries,
 	.key_draw = sq_key_draw,
-	.pow_issue = sq_pow_issue,
-	.pow_consume = sq_pow_consume,
-	.pow_peek = sq_pow_peek,
+	.pow_use = sq_pow_use,
+	.pow_used = sq_pow_used,
 	.message_insert = sq_message_insert,
 	.message_delete = smd_sqm_message_delete,
 	.message_set_read = smd_sqm_message_set_read,

@@ -42,15 +42,18 @@ static enum smimp_err cb_list(void *ctx, const char *owner,
 
 static enum smimp_err cb_pow(void *ctx, const struct smimp_accept_request *req,
 			     const struct smimp_token *nonce,
+			     const char *message_type,
 			     enum smimp_pow_nonce_state *state,
 			     struct smimp_pow_issue *issue,
 			     struct smimp_error *err)
 {
 	(void)ctx;
+	(void)req;
 	(void)err;
 	*state = (enum smimp_pow_nonce_state)(nonce->b[0] % 3);
-	strcpy(issue->recipient, req->recipient);
-	strcpy(issue->message_type, "email");
+	issue->for_recipient = nonce->b[2] != 0;
+	issue->for_type = message_type != NULL &&
+			  strcmp(message_type, "email") == 0;
 	issue->zero_bits = nonce->b[1] % 4;
 	return SMIMP_OK;
 }

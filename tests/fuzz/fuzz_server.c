@@ -43,6 +43,7 @@
 
 #include "config.h"
 #include "federation.h"
+#include "pow_nonce.h"
 #include "request.h"
 #include "routes.h"
 #include "store.h"
@@ -78,6 +79,7 @@ struct smd_http_conn {
 static struct smd_config *cfg;
 static struct smd_db db;
 static struct smd_server srv;
+static struct smd_pow_key pow_key;
 static char dir[256];
 static struct smimp_sign_keypair kp_alice, kp_bob, kp_carl;
 static char sess_alice[256], sess_bob[256], sess_carl[256], sess_dead[256];
@@ -567,6 +569,10 @@ static void setup(void)
 	atexit(cleanup);
 	srv.cfg = cfg;
 	srv.db = &db;
+	srv.pow_key = &pow_key;
+	if (smd_db_secret(&db, SMD_POW_KEY_NAME, pow_key.b, sizeof pow_key.b) !=
+	    SMD_STORE_OK)
+		FAIL();
 	keypair(&kp_alice, 1);
 	keypair(&kp_bob, 2);
 	keypair(&kp_carl, 3);

@@ -52,7 +52,7 @@ enum step {
 	ACCOUNT_INIT, RECORD_ADD, TXN_LATEST, RECORD_HAS_KEY, KEY_BIND, KEY_BINDING,
 	NONEPH_SET, EPH_REPLACE, KEYS_DROP, TOKEN_ADD, TOKEN_USE, SESSION_ADD,
 	SESSION_DESTROY, SESSIONS_REKEY, AVATAR_SET, AVATAR_DELETE, PIN_PUT,
-	KEY_DRAW, POW_ISSUE, POW_CONSUME, MSG_INSERT, MSG_DELETE, MSG_READ,
+	KEY_DRAW, POW_USE, SECRET, MSG_INSERT, MSG_DELETE, MSG_READ,
 	MSG_MOVE, MSG_EXT, FOLDER_CREATE, FOLDER_UPDATE, FOLDER_DELETE, LIST_ADD,
 	LIST_REMOVE,
 };
@@ -76,10 +76,9 @@ struct w {
 	struct smd_avatar av;
 	struct smimp_pin pin;
 	struct smd_key_draw draw;
-	struct smd_pow_nonce_new pow;
 	struct smimp_token nonce;
-	enum smimp_pow_nonce_state pstate;
-	struct smimp_pow_issue pissue;
+	uint8_t secret[32];
+	size_t secret_len;
 	struct smd_message_new msg;
 	struct smd_folder f;
 	struct smd_folder_update fu;
@@ -118,8 +117,8 @@ static enum smd_store_rc wfn(struct smd_txn *t, void *arg)
 	case AVATAR_DELETE: return id->avatar_delete(t, a->id);
 	case PIN_PUT: return id->pin_put(t, &a->pin, a->now);
 	case KEY_DRAW: return m->key_draw(t, a->address, a->other, a->now, a->n, &a->draw);
-	case POW_ISSUE: return m->pow_issue(t, &a->pow);
-	case POW_CONSUME: return m->pow_consume(t, a->sess.hash, &a->nonce, &a->pstate, &a->pissue);
+	case POW_USE: return m->pow_use(t, a->sess.hash, &a->nonce, &a->flag);
+	case SECRET: return o->txn_secret(t, a->address, a->data, a->secret, a->secret_len);
 	case MSG_INSERT: return m->message_insert(t, &a->msg);
 	case MSG_DELETE: return m->message_delete(t, a->address, &a->hash);
 	case MSG_READ: return m->message_set_read(t, a->address, &a->hash, a->flag);
@@ -502,26 +501,57 @@ static void test_draws(void)
 	CHECK_RC(G(&a, KEY_DRAW), SMD_STORE_NOT_FOUND, "draw for nobody");
 }
 
+/* A nonce's single use (the nonce itself is checked by pow_nonce.c). */
+static void pow_used_is(const struct w *a, bool want, const char *what)
+{
+	bool used = !want;
+
+	if (db.ops->mail->pow_used == NULL)
+		return;
+	CHECK_RC(db.ops->mail->pow_used(db.st, a->sess.hash, &a->nonce, &used),
+		 SMD_STORE_OK, what);
+	check(used == want, what);
+}
+
 static void test_pow(void)
 {
 	struct w a = {0};
 
 	fill(a.sess.hash, sizeof a.sess.hash, 60);
 	fill(a.nonce.b, sizeof a.nonce.b, 61);
-	a.pow = (struct smd_pow_nonce_new){a.sess.hash, BOB, "email", 8, a.nonce, NOW};
-	CHECK_RC(G(&a, POW_ISSUE), SMD_STORE_OK, "pow issue");
-	CHECK_RC(G(&a, POW_CONSUME), SMD_STORE_OK, "pow consume");
-	check(a.pstate == SMIMP_POW_NONCE_FRESH && a.pissue.zero_bits == 8 &&
-	      strcmp(a.pissue.recipient, BOB) == 0 &&
-	      strcmp(a.pissue.message_type, "email") == 0, "fresh nonce, its issue");
-	CHECK_RC(G(&a, POW_CONSUME), SMD_STORE_OK, "pow consume again");
-	check(a.pstate == SMIMP_POW_NONCE_USED, "used nonce");
-	fill(a.sess.hash, sizeof a.sess.hash, 51);
-	CHECK_RC(G(&a, POW_CONSUME), SMD_STORE_OK, "pow consume, other session");
-	check(a.pstate == SMIMP_POW_NONCE_UNKNOWN, "another session's nonce is unknown");
+	pow_used_is(&a, false, "a nonce not named yet is unused");
+	CHECK_RC(G(&a, POW_USE), SMD_STORE_OK, "pow use");
+	check(a.flag, "the first use is fresh");
+	pow_used_is(&a, true, "a nonce named once is used");
+	CHECK_RC(G(&a, POW_USE), SMD_STORE_OK, "pow use again");
+	check(!a.flag, "the second use is not fresh");
 	fill(a.nonce.b, sizeof a.nonce.b, 62);
-	CHECK_RC(G(&a, POW_CONSUME), SMD_STORE_OK, "pow consume unknown");
-	check(a.pstate == SMIMP_POW_NONCE_UNKNOWN, "unknown nonce");
+	pow_used_is(&a, false, "another nonce is unused");
+	CHECK_RC(G(&a, POW_USE), SMD_STORE_OK, "pow use of another nonce");
+	check(a.flag, "another nonce's first use is fresh");
+	fill(a.sess.hash, sizeof a.sess.hash, 99);
+	/* SQLite calls a foreign-key failure an error, PostgreSQL a conflict. */
+	check(G(&a, POW_USE) != SMD_STORE_OK && !a.flag,
+	      "no use without its session");
+}
+
+/* The server's secrets: stored once, the same for every later caller. */
+static void test_secret(void)
+{
+	struct w a = {0};
+	uint8_t first[sizeof a.data];
+
+	a.address = "test_secret";     /* the secret's name */
+	a.secret_len = sizeof a.data;  /* the fresh value is a.data */
+	fill(a.data, sizeof a.data, 1);
+	CHECK_RC(W(&a, SECRET), SMD_STORE_OK, "secret stored");
+	check(memcmp(a.secret, a.data, sizeof a.data) == 0, "the fresh secret is stored");
+	memcpy(first, a.secret, sizeof a.data);
+	fill(a.data, sizeof a.data, 2);
+	CHECK_RC(W(&a, SECRET), SMD_STORE_OK, "secret read");
+	check(memcmp(a.secret, first, sizeof a.data) == 0, "the stored secret wins");
+	a.secret_len = 8;
+	CHECK_RC(W(&a, SECRET), SMD_STORE_NOT_FOUND, "secret of another length");
 }
 
 /* ---- messages, folders, lists, quota ---- */
@@ -847,6 +877,7 @@ int main(int argc, char **argv)
 	test_avatars_pins();
 	test_draws();
 	test_pow();
+	test_secret();
 	test_messages();
 	test_drop_and_remove();
 	test_rate();

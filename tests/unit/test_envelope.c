@@ -733,7 +733,9 @@ struct fake_store {
 	struct smimp_token pow_nonce;
 	const void *pow_session;
 	bool pow_used;
-	struct smimp_pow_issue issue;
+	char issued_recipient[SMIMP_ADDRESS_MAX + 1];
+	char issued_type[SMIMP_MSGTYPE_MAX + 1];
+	unsigned issued_bits;
 	int consumes;
 	/* One earlier message for the retry lookup. */
 	bool has_earlier;
@@ -801,6 +803,7 @@ static enum smimp_err store_recipient(void *ctx,
 static enum smimp_err store_pow(void *ctx,
 				const struct smimp_accept_request *req,
 				const struct smimp_token *nonce,
+				const char *message_type,
 				enum smimp_pow_nonce_state *state,
 				struct smimp_pow_issue *issue,
 				struct smimp_error *err)
@@ -820,7 +823,10 @@ static enum smimp_err store_pow(void *ctx,
 	s->pow_used = true;
 	s->consumes++;
 	*state = SMIMP_POW_NONCE_FRESH;
-	*issue = s->issue;
+	issue->zero_bits = s->issued_bits;
+	issue->for_recipient = strcmp(req->recipient, s->issued_recipient) == 0;
+	issue->for_type = message_type != NULL &&
+			  strcmp(message_type, s->issued_type) == 0;
 	return SMIMP_OK;
 }
 
@@ -910,9 +916,9 @@ static int case_init(struct accept_case *c)
 	c->store.master = c->f.bob.pk;
 	memset(c->store.pow_nonce.b, 0x31, sizeof c->store.pow_nonce.b);
 	c->store.pow_session = &session_s;
-	strcpy(c->store.issue.recipient, "bob#example.com");
-	strcpy(c->store.issue.message_type, "email");
-	c->store.issue.zero_bits = 12;
+	strcpy(c->store.issued_recipient, "bob#example.com");
+	strcpy(c->store.issued_type, "email");
+	c->store.issued_bits = 12;
 	c->store.type_ok = true;
 	c->store.key = c->f.mk.pk;
 	c->store.provenance = SMIMP_KEY_EPHEMERAL_ISSUED;
@@ -1096,7 +1102,7 @@ TEST(accept_whitelisted_domain_zero_pow)
 	struct accept_case c;
 
 	REQUIRE(case_init(&c) == 0);
-	c.store.issue.zero_bits = 200; /* the vector's proof has 12 */
+	c.store.issued_bits = 200; /* the vector's proof has 12 */
 	CHECK(case_run(&c) == SMIMP_ERR_BAD_PROOF_OF_WORK);
 	c.store.pow_used = false;
 	list_add(&c.store.lists, SMIMP_LIST_WHITELIST, "example.com");
@@ -1162,7 +1168,7 @@ TEST(accept_pow_of_another_recipient)
 	struct accept_case c;
 
 	REQUIRE(case_init(&c) == 0);
-	strcpy(c.store.issue.recipient, "carol#example.com");
+	strcpy(c.store.issued_recipient, "carol#example.com");
 	CHECK(case_run(&c) == SMIMP_ERR_BAD_PROOF_OF_WORK);
 	case_free(&c);
 }
@@ -1172,7 +1178,7 @@ TEST(accept_pow_of_another_type)
 	struct accept_case c;
 
 	REQUIRE(case_init(&c) == 0);
-	strcpy(c.store.issue.message_type, "short-message");
+	strcpy(c.store.issued_type, "short-message");
 	CHECK(case_run(&c) == SMIMP_ERR_BAD_PROOF_OF_WORK);
 	case_free(&c);
 }
@@ -1182,7 +1188,7 @@ TEST(accept_pow_short_of_bits)
 	struct accept_case c;
 
 	REQUIRE(case_init(&c) == 0);
-	c.store.issue.zero_bits = 13;
+	c.store.issued_bits = 13;
 	CHECK(case_run(&c) == SMIMP_ERR_BAD_PROOF_OF_WORK);
 	case_free(&c);
 }
