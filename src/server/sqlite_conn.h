@@ -36,11 +36,15 @@ struct smd_store {
 	atomic_int reader_waiters;      /* callers waiting on rcond */
 	struct conn readers[READERS];
 	atomic_bool reader_busy[READERS];
+	struct smd_session_cache *sessions;  /* live sessions read */
 };
 
 struct smd_txn {
 	struct smd_store *st;
 	struct conn *c;
+	/* Set by a write that ends or changes sessions: the session cache is
+	 * dropped after the transaction, before its callers answer. */
+	bool sessions_changed;
 };
 
 /* Logs the connection's last error with what was being done. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "migrations.h"
+#include "store_session_cache.h"
 #include "sqlite_conn.h"
 #include "store.h"
 
@@ -178,6 +179,7 @@ static void sq_close(struct smd_store *st)
 	pthread_mutex_destroy(&st->wlock);
 	pthread_mutex_destroy(&st->rlock);
 	pthread_cond_destroy(&st->rcond);
+	smd_session_cache_free(st->sessions);
 	free(st->path);
 	free(st);
 }
@@ -205,7 +207,10 @@ static enum smd_store_rc sq_open(struct smd_store **out, const char *location,
 		return SMD_STORE_ERROR;
 	}
 	st = calloc(1, sizeof *st);
-	if (st == NULL || (st->path = strdup(location)) == NULL) {
+	if (st == NULL || (st->path = strdup(location)) == NULL ||
+	    (st->sessions = smd_session_cache_new()) == NULL) {
+		if (st != NULL)
+			free(st->path);
 		free(st);
 		smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
 		return SMD_STORE_ERROR;
@@ -379,7 +384,7 @@ static enum smd_store_rc sq_migrate(struct smd_store *st, int *from, int *to,
 static enum smd_store_rc sq_write(struct smd_store *st, smd_store_write_fn fn,
 				  void *arg)
 {
-	struct smd_txn txn = {st, &st->writer};
+	struct smd_txn txn = {st, &st->writer, false};
 	enum smd_store_rc rc;
 
 	pthread_mutex_lock(&st->wlock);
@@ -391,6 +396,8 @@ static enum smd_store_rc sq_write(struct smd_store *st, smd_store_write_fn fn,
 		if (rc != SMD_STORE_OK)
 			sqlite3_exec(st->writer.db, "ROLLBACK", NULL, NULL, NULL);
 	}
+	if (txn.sessions_changed)
+		smd_session_cache_invalidate(st->sessions);
 	pthread_mutex_unlock(&st->wlock);
 	return rc;
 }
@@ -526,6 +533,7 @@ static enum smd_store_rc sq_account_remove(struct smd_txn *txn,
 	}
 	id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
+	txn->sessions_changed = true;
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		enum smd_store_rc r;
 

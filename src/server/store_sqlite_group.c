@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
+#include "store_session_cache.h"
 #include "store_sqlite_mail_int.h"
 
 struct gitem {
@@ -55,7 +56,7 @@ static enum smd_store_rc exec_rc(struct conn *c, const char *sql)
 /* Runs batch (a list) in one transaction and sets every item's rc. */
 static void run_batch(struct smd_store *st, struct gitem *batch)
 {
-	struct smd_txn txn = {st, &st->writer};
+	struct smd_txn txn = {st, &st->writer, false};
 	struct conn *c = &st->writer;
 	enum smd_store_rc rc;
 	bool lost = false;  /* the transaction ended under us */
@@ -98,6 +99,8 @@ static void run_batch(struct smd_store *st, struct gitem *batch)
 			if (i->rc == SMD_STORE_OK)
 				i->rc = SMD_STORE_BUSY;
 	}
+	if (txn.sessions_changed)
+		smd_session_cache_invalidate(st->sessions);
 	pthread_mutex_unlock(&st->wlock);
 }
 

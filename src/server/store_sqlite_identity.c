@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_session_cache.h"
 #include "sqlite_conn.h"
 #include "store_identity.h"
 
@@ -519,9 +520,9 @@ static const char SQL_SESSION_GET[] =
 	"SELECT address, remote, public_key, login_token_hash, expires_at, destroyed"
 	" FROM sessions WHERE session_hash = ?";
 
-static enum smd_store_rc sq_session_get(struct smd_store *st,
-					const uint8_t hash[SMD_SESSION_HASH_BYTES],
-					struct smd_session *out, bool *destroyed)
+static enum smd_store_rc session_read(struct smd_store *st,
+				      const uint8_t hash[SMD_SESSION_HASH_BYTES],
+				      struct smd_session *out, bool *destroyed)
 {
 	READER_BEGIN(st, c, slot);
 	sqlite3_stmt *s = smd_sq_prep(c, SQL_SESSION_GET);
@@ -545,6 +546,23 @@ static enum smd_store_rc sq_session_get(struct smd_store *st,
 		}
 	}
 	READER_END(st, slot);
+	return rc;
+}
+
+/* Through the live-session cache (session_cache.h). */
+static enum smd_store_rc sq_session_get(struct smd_store *st,
+					const uint8_t hash[SMD_SESSION_HASH_BYTES],
+					struct smd_session *out, bool *destroyed)
+{
+	uint64_t epoch = smd_session_cache_epoch(st->sessions);
+	enum smd_store_rc rc;
+
+	*destroyed = false;
+	if (smd_session_cache_get(st->sessions, hash, out))
+		return SMD_STORE_OK;
+	rc = session_read(st, hash, out, destroyed);
+	if (rc == SMD_STORE_OK && !*destroyed)
+		smd_session_cache_put(st->sessions, epoch, out);
 	return rc;
 }
 
@@ -589,6 +607,7 @@ static enum smd_store_rc sq_session_destroy(struct smd_txn *txn,
 	if (s == NULL)
 		return SMD_STORE_ERROR;
 	sqlite3_bind_blob(s, 1, hash, SMD_SESSION_HASH_BYTES, SQLITE_STATIC);
+	txn->sessions_changed = true;
 	return smd_sq_step_done(txn->c, s, "session destroy");
 }
 
@@ -605,6 +624,7 @@ static enum smd_store_rc sq_sessions_rekey(struct smd_txn *txn, const char *addr
 	const char *const sql[] = {SQL_SESSIONS_END, SQL_SESSION_REKEY};
 	enum smd_store_rc rc = SMD_STORE_OK;
 
+	txn->sessions_changed = true;
 	for (size_t i = 0; rc == SMD_STORE_OK && i < 2; i++) {
 		sqlite3_stmt *s = smd_sq_prep(txn->c, sql[i]);
 

@@ -377,6 +377,16 @@ req "$C/0.1/create_session/$ALICE"
 post "private addresses refused by default" 502 upstream \
 	"$("$TC" login-body "$C" alice#a.test "$(jget .token)" 7)" "$C/0.1/create_session/$ALICE"
 
+# An account removed by the operator (another process) while a.test
+# serves: its session, just used (so held in smimpd's session cache), ends
+# within the cache's second.
+S7=$(login "$ALICE" alice#a.test 7)
+check "a session of alice before her removal" 200 "" -H "SMIMP-Authentication: $S7" "$A/0.1/quota"
+"$SMIMPD" --config a.conf account remove alice#a.test
+sleep 1.2
+check "alice's session after her removal" 401 unauthenticated -H "SMIMP-Authentication: $S7" \
+	"$A/0.1/quota"
+
 check "a.test still answers" 200 "" "$A/version"
 check "b.test still answers" 200 "" "$B/version"
 lib_finish a.log b.log c.log
