@@ -107,7 +107,7 @@ enum smimp_err smimp_json_parse_with(const char *buf, size_t len,
 
 char *smimp_json_dump(const json_t *v)
 {
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	return smimp_json_dump_lifted(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
 bool smimp_json_has(const json_t *obj, const char *name)
@@ -210,8 +210,9 @@ enum smimp_err smimp_json_get_b64(const json_t *obj, const char *name,
 		return e;
 	if (!json_is_string(v))
 		return mistyped(err, name, "a base64 string");
-	e = smimp_b64_decode(out, out_len, json_string_value(v),
-			     json_string_length(v), max_len);
+	e = ((flags & SMIMP_JSON_PUBLIC) != 0 ? smimp_b64_decode_public :
+	     smimp_b64_decode)(out, out_len, json_string_value(v),
+			       json_string_length(v), max_len);
 	if (e == SMIMP_ERR_TOO_LARGE)
 		return smimp_error_set(err, e, "member \"%s\" decodes to more "
 				       "than %zu bytes", name, max_len);
@@ -307,10 +308,9 @@ int smimp_json_set_hex(json_t *obj, const char *name, const uint8_t *in,
 	return rc;
 }
 
-int smimp_json_set_b64(json_t *obj, const char *name, const uint8_t *in,
-		       size_t len)
+/* Base64 text s (malloc'ed, taken) as obj[name]. */
+static int set_b64_text(json_t *obj, const char *name, char *s)
 {
-	char *s = smimp_b64_encode(in, len);
 	int rc;
 
 	if (s == NULL)
@@ -318,6 +318,19 @@ int smimp_json_set_b64(json_t *obj, const char *name, const uint8_t *in,
 	/* Base64 is ASCII: jansson's UTF-8 check (tens of microseconds on a
 	 * message) has nothing to find. */
 	rc = json_object_set_new(obj, name, json_stringn_nocheck(s, strlen(s)));
+	sodium_memzero(s, strlen(s));  /* may be a secret's encoding */
 	free(s);
 	return rc;
+}
+
+int smimp_json_set_b64(json_t *obj, const char *name, const uint8_t *in,
+		       size_t len)
+{
+	return set_b64_text(obj, name, smimp_b64_encode(in, len));
+}
+
+int smimp_json_set_b64_public(json_t *obj, const char *name,
+			      const uint8_t *in, size_t len)
+{
+	return set_b64_text(obj, name, smimp_b64_encode_public(in, len));
 }

@@ -14,7 +14,13 @@
  * places: it parses, or fails, exactly as the original would. Markers carry
  * a random tag drawn for each parse, so no string of the input can pass for
  * one; only values are lifted (a string followed by ':' is a key). The
- * fuzz_json target checks equality with a plain json_loadb on every input. */
+ * fuzz_json target checks equality with a plain json_loadb on every input.
+ *
+ * Dumping has the same cost (jansson escapes each byte with a test of its
+ * own), and the same cure in reverse: smimp_json_dump_lifted dumps a copy
+ * of the tree whose long plain strings are markers, then writes each value
+ * in place of its marker. A plain string dumps as itself between quotes, so
+ * the text is byte for byte json_dumps' (checked by fuzz_json too). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,4 +220,167 @@ json_t *smimp_json_load_lifted(const char *buf, size_t len, size_t flags,
 	}
 	free(l);
 	return v;
+}
+
+/* ---- dumping ---- */
+
+struct dump_lifts {
+	const json_t **value;  /* the lifted strings, by marker index */
+	size_t n, cap;
+	const char *tag;
+	bool failed;           /* out of memory: dump the plain way */
+};
+
+static bool liftable(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+
+	if (len < LIFT_MIN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!plain((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool has_liftable(const json_t *v)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+
+	if (json_is_string(v))
+		return liftable(v);
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, child)
+			if (has_liftable(child))
+				return true;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			if (has_liftable(child))
+				return true;
+	}
+	return false;
+}
+
+static json_t *marker_for(const json_t *v, struct dump_lifts *d)
+{
+	char mark[MARK_MAX + 1];
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap == 0 ? 4 : d->cap * 2;
+		const json_t **p = realloc(d->value, cap * sizeof *p);
+
+		if (p == NULL) {
+			d->failed = true;
+			return NULL;
+		}
+		d->value = p;
+		d->cap = cap;
+	}
+	snprintf(mark, sizeof mark, "%c%s.%zu", MARK_PREFIX, d->tag, d->n);
+	d->value[d->n++] = v;
+	return json_string_nocheck(mark);
+}
+
+/* v with its long plain strings as markers: new containers around the
+ * same leaves (v itself is left alone), recursion as deep as v nests. */
+static json_t *with_dump_markers(const json_t *v, struct dump_lifts *d)
+{
+	const char *key;
+	json_t *child, *out;
+	size_t i;
+
+	if (json_is_string(v) && liftable(v)) {
+		out = marker_for(v, d);
+	} else if (json_is_object(v)) {
+		if ((out = json_object()) != NULL) {
+			json_object_foreach((json_t *)v, key, child)
+				if (json_object_set_new_nocheck(
+					    out, key, with_dump_markers(child, d)) != 0)
+					d->failed = true;
+		}
+	} else if (json_is_array(v)) {
+		if ((out = json_array()) != NULL) {
+			json_array_foreach(v, i, child)
+				if (json_array_append_new(
+					    out, with_dump_markers(child, d)) != 0)
+					d->failed = true;
+		}
+	} else {
+		out = json_incref((json_t *)v);
+	}
+	if (out == NULL)
+		d->failed = true;
+	return out;
+}
+
+/* text with every "!tag.k" marker replaced by value k (malloc'ed); NULL
+ * when a marker is missing or out of memory. */
+static char *splice(const char *text, const struct dump_lifts *d)
+{
+	size_t tlen = strlen(text), total = tlen, tag_len = strlen(d->tag);
+	size_t o = 0, found = 0;
+	const char *from = text, *p;
+	char *out;
+
+	for (size_t k = 0; k < d->n; k++)
+		total += json_string_length(d->value[k]);
+	if ((out = malloc(total + 1)) == NULL)
+		return NULL;
+	while ((p = strchr(from, MARK_PREFIX)) != NULL) {
+		size_t k = 0;
+		const char *q = p + 1 + tag_len;
+
+		if (p == text || p[-1] != '"' ||
+		    strncmp(p + 1, d->tag, tag_len) != 0 || *q != '.') {
+			memcpy(out + o, from, (size_t)(p + 1 - from));
+			o += (size_t)(p + 1 - from);
+			from = p + 1;
+			continue;
+		}
+		for (q++; *q >= '0' && *q <= '9'; q++)
+			k = k * 10 + (size_t)(*q - '0');
+		if (*q != '"' || k >= d->n)
+			break;
+		memcpy(out + o, from, (size_t)(p - from));
+		o += (size_t)(p - from);
+		memcpy(out + o, json_string_value(d->value[k]),
+		       json_string_length(d->value[k]));
+		o += json_string_length(d->value[k]);
+		from = q;
+		found++;
+	}
+	if (found != d->n) {
+		free(out);
+		return NULL;
+	}
+	memcpy(out + o, from, strlen(from) + 1);
+	return out;
+}
+
+char *smimp_json_dump_lifted(const json_t *v, size_t flags)
+{
+	uint8_t raw[TAG_BYTES];
+	char tag[2 * TAG_BYTES + 1];
+	struct dump_lifts d = {NULL, 0, 0, tag, false};
+	json_t *marked;
+	char *text, *out = NULL;
+
+	/* Sorted keys or escaped slashes: not the text a marker gives. */
+	if ((flags & (JSON_SORT_KEYS | JSON_ESCAPE_SLASH)) != 0 || !has_liftable(v))
+		return json_dumps(v, flags);
+	randombytes_buf(raw, sizeof raw);
+	sodium_bin2hex(tag, sizeof tag, raw, sizeof raw);
+	marked = with_dump_markers(v, &d);
+	text = d.failed ? NULL : json_dumps(marked, flags);
+	json_decref(marked);
+	if (text != NULL) {
+		out = splice(text, &d);
+		free(text);
+	}
+	free(d.value);
+	/* Out of memory on the way: the plain way, which may still work. */
+	return out != NULL ? out : json_dumps(v, flags);
 }

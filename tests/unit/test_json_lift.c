@@ -162,3 +162,61 @@ TEST(refusals_are_the_same)
 		free(t);
 	}
 }
+
+/* smimp_json_dump gives json_dumps' text for v, and leaves v as it was. */
+static void dump_agrees(const json_t *v)
+{
+	json_t *before = json_deep_copy(v);
+	char *plain = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *ours = smimp_json_dump(v);
+
+	REQUIRE(before != NULL && plain != NULL && ours != NULL);
+	CHECK_STREQ(ours, plain);
+	CHECK(json_equal(before, v));
+	json_decref(before);
+	free(plain);
+	free(ours);
+}
+
+TEST(dump_writes_long_values_in_place)
+{
+	const char *a = plain_run(0, BIG, 'Q'), *b = plain_run(1, 256, 'z');
+	char *t = text("{\"message\":\"%s\",\"x\":[1,\"%s\",{\"y\":null,\"z\":\"short\"}],"
+		       "\"e\":\"tab\\there\",\"n\":-2.5}", a, b);
+	json_t *v = parse_agreeing(t);
+
+	REQUIRE(v != NULL);
+	dump_agrees(v);
+	json_decref(v);
+	free(t);
+}
+
+TEST(dump_of_strings_that_are_not_lifted)
+{
+	/* 255 bytes (too short), a '-' (not plain), an escape, a marker look-
+	 * alike, a long key: all dumped by jansson alone, and still the same. */
+	json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "short", plain_run(0, 255, 'A'),
+			      "dash", "-", "quote", "say \"hi\"\n", "look",
+			      "!000000000000000000000000.0");
+	char *longer = malloc(300);
+
+	REQUIRE(v != NULL && longer != NULL);
+	memcpy(longer, plain_run(1, 299, 'K'), 300);
+	longer[150] = '-';
+	json_object_set_new(v, plain_run(2, 400, 'k'), json_string(longer));
+	dump_agrees(v);
+	json_decref(v);
+	free(longer);
+}
+
+TEST(dump_of_a_shared_value_and_a_bare_string)
+{
+	json_t *s = json_string(plain_run(0, 1000, 'S'));
+	json_t *v = json_pack("{s:O, s:[O, O]}", "a", s, "b", s, s);
+
+	REQUIRE(s != NULL && v != NULL);
+	dump_agrees(v);   /* the same string three times */
+	dump_agrees(s);   /* JSON_ENCODE_ANY: a bare string */
+	json_decref(v);
+	json_decref(s);
+}
