@@ -21,4 +21,11 @@ enum smimp_err smimp_b64_decode(uint8_t **out, size_t *out_len,
 /* Returns a malloc'ed NUL-terminated encoding, or NULL when out of memory. */
 char *smimp_b64_encode(const uint8_t *in, size_t len);
 
+/* The same two for bytes that are not secret (ciphertexts, public images):
+ * the same rules and results, but a table codec whose time depends on the
+ * bytes. Never for plaintexts or keys. */
+enum smimp_err smimp_b64_decode_public(uint8_t **out, size_t *out_len,
+				       const char *s, size_t len, size_t max_len);
+char *smimp_b64_encode_public(const uint8_t *in, size_t len);
+
 #endif

@@ -18,6 +18,9 @@
 /* Getter flags. Without them a member must be present and not null. */
 #define SMIMP_JSON_OPTIONAL 1u /* may be absent */
 #define SMIMP_JSON_NULLABLE 2u /* may be null */
+/* smimp_json_get_b64: the bytes are not secret (a ciphertext), so the
+ * faster variable-time codec may decode them (smimp/b64.h). */
+#define SMIMP_JSON_PUBLIC 4u
 
 /* Makes jansson wipe every block it frees (called by smimp_init; call it
  * before any other jansson use). */
@@ -93,5 +96,8 @@ int smimp_json_set_hex(json_t *obj, const char *name, const uint8_t *in,
 /* Sets obj[name] to the base64 of in[0..len). 0 on success. */
 int smimp_json_set_b64(json_t *obj, const char *name, const uint8_t *in,
 		       size_t len);
+/* The same for bytes that are not secret (a ciphertext): faster. */
+int smimp_json_set_b64_public(json_t *obj, const char *name,
+			      const uint8_t *in, size_t len);
 
 #endif

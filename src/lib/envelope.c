@@ -181,8 +181,9 @@ enum smimp_err smimp_envelope_sign(struct smimp_envelope *env,
 
 static int add_body_members(json_t *o, const struct smimp_envelope *env)
 {
-	if (smimp_json_set_b64(o, "message", env->ciphertext,
-			       env->ciphertext_len) != 0 ||
+	/* A ciphertext is not secret: the faster codec. */
+	if (smimp_json_set_b64_public(o, "message", env->ciphertext,
+				      env->ciphertext_len) != 0 ||
 	    json_object_set_new(o, "message_type",
 				json_string(env->message_type)) != 0 ||
 	    json_object_set_new(o, "algorithm", json_string(env->algorithm)) != 0 ||
@@ -246,7 +247,7 @@ static enum smimp_err body_fields(struct smimp_envelope *env,
 	if (!json_is_object(o))
 		return smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
 				       "envelope is not a JSON object");
-	e = smimp_json_get_b64(o, "message", 0, max_envelope_bytes,
+	e = smimp_json_get_b64(o, "message", SMIMP_JSON_PUBLIC, max_envelope_bytes,
 			       &env->ciphertext, &env->ciphertext_len, err);
 	if (e != SMIMP_OK)
 		return e;
