@@ -295,7 +295,8 @@ static enum smimp_err cb_provenance(void *p, const struct smimp_accept_request *
 				     smimp_timestamp_now(), out), err);
 }
 
-/* A first look at the quota; the insert checks it again in its transaction. */
+/* A first look at the quota, when the recipient's used bytes are known;
+ * the insert checks it again in its transaction. */
 static enum smimp_err cb_quota(void *p, const struct smimp_accept_request *ar,
 			       size_t len, bool *fits, struct smimp_error *err)
 {
@@ -304,9 +305,9 @@ static enum smimp_err cb_quota(void *p, const struct smimp_accept_request *ar,
 	(void)ar;
 	(void)err;
 	*fits = !c->have_rcpt || c->rcpt.quota_limit < 0 ||
-		(c->rcpt.used_bytes >= 0 &&
-		 (unsigned long long)c->rcpt.used_bytes + len <=
-		 (unsigned long long)c->rcpt.quota_limit);
+		c->rcpt.used_bytes < 0 ||
+		(unsigned long long)c->rcpt.used_bytes + len <=
+		(unsigned long long)c->rcpt.quota_limit;
 	return SMIMP_OK;
 }
 

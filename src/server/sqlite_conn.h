@@ -36,16 +36,22 @@ struct smd_store {
 	atomic_int reader_waiters;      /* callers waiting on rcond */
 	struct conn readers[READERS];
 	atomic_bool reader_busy[READERS];
-	struct smd_session_cache *sessions;  /* live sessions read */
+	/* Rows read on nearly every request (store_cache.h): live sessions
+	 * by session hash, recipients by a hash of the address. */
+	struct smd_cache *sessions, *recipients;
 };
 
 struct smd_txn {
 	struct smd_store *st;
 	struct conn *c;
-	/* Set by a write that ends or changes sessions: the session cache is
-	 * dropped after the transaction, before its callers answer. */
-	bool sessions_changed;
+	/* Set by a write that changes a cached row (sessions; accounts,
+	 * histories and lists of recipients): the caches are dropped after the
+	 * transaction, before its callers answer (smd_sq_caches_drop). */
+	bool cached_changed;
 };
+
+/* Drops what the read caches hold, when txn changed any of it. */
+void smd_sq_caches_drop(struct smd_txn *txn);
 
 /* Logs the connection's last error with what was being done. */
 void smd_sq_log(sqlite3 *db, const char *what);

@@ -30,7 +30,9 @@ struct smd_mail_recipient {
 	bool has_master;                 /* false until record 0 is stored */
 	struct smimp_sign_pk master_pk;  /* the latest record's public_key */
 	long long quota_limit;           /* -1 = none */
-	long long used_bytes;
+	long long used_bytes;            /* -1: not known (the store may cache
+					  * the rest; the insert checks the
+					  * quota in its transaction) */
 	bool has_lists;                  /* any whitelist or blacklist entry */
 };
 

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "migrations.h"
-#include "store_session_cache.h"
+#include "session.h"
 #include "sqlite_conn.h"
 #include "store.h"
+#include "store_cache.h"
+#include "store_mail.h"
 
 void smd_sq_log(sqlite3 *db, const char *what)
 {
@@ -168,6 +170,14 @@ static enum smd_store_rc conn_open(struct conn *c, const char *path,
 	return SMD_STORE_OK;
 }
 
+void smd_sq_caches_drop(struct smd_txn *txn)
+{
+	if (!txn->cached_changed)
+		return;
+	smd_cache_invalidate(txn->st->sessions);
+	smd_cache_invalidate(txn->st->recipients);
+}
+
 static void sq_close(struct smd_store *st)
 {
 	if (st == NULL)
@@ -179,7 +189,8 @@ static void sq_close(struct smd_store *st)
 	pthread_mutex_destroy(&st->wlock);
 	pthread_mutex_destroy(&st->rlock);
 	pthread_cond_destroy(&st->rcond);
-	smd_session_cache_free(st->sessions);
+	smd_cache_free(st->sessions);
+	smd_cache_free(st->recipients);
 	free(st->path);
 	free(st);
 }
@@ -208,9 +219,12 @@ static enum smd_store_rc sq_open(struct smd_store **out, const char *location,
 	}
 	st = calloc(1, sizeof *st);
 	if (st == NULL || (st->path = strdup(location)) == NULL ||
-	    (st->sessions = smd_session_cache_new()) == NULL) {
-		if (st != NULL)
+	    (st->sessions = smd_cache_new(sizeof(struct smd_session))) == NULL ||
+	    (st->recipients = smd_cache_new(sizeof(struct smd_mail_recipient))) == NULL) {
+		if (st != NULL) {
+			smd_cache_free(st->sessions);
 			free(st->path);
+		}
 		free(st);
 		smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
 		return SMD_STORE_ERROR;
@@ -396,8 +410,7 @@ static enum smd_store_rc sq_write(struct smd_store *st, smd_store_write_fn fn,
 		if (rc != SMD_STORE_OK)
 			sqlite3_exec(st->writer.db, "ROLLBACK", NULL, NULL, NULL);
 	}
-	if (txn.sessions_changed)
-		smd_session_cache_invalidate(st->sessions);
+	smd_sq_caches_drop(&txn);
 	pthread_mutex_unlock(&st->wlock);
 	return rc;
 }
@@ -533,7 +546,7 @@ static enum smd_store_rc sq_account_remove(struct smd_txn *txn,
 	}
 	id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	txn->sessions_changed = true;
+	txn->cached_changed = true;
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		enum smd_store_rc r;
 
@@ -564,6 +577,7 @@ static enum smd_store_rc sq_account_set_quota(struct smd_txn *txn,
 
 	if (s == NULL)
 		return SMD_STORE_ERROR;
+	txn->cached_changed = true;
 	sqlite3_bind_int64(s, 1, quota_limit);
 	sqlite3_bind_text(s, 2, address, -1, SQLITE_STATIC);
 	rc = smd_sq_step_done(txn->c, s, "account quota");

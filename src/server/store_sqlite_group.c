@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#include "store_session_cache.h"
+#include "store_cache.h"
 #include "store_sqlite_mail_int.h"
 
 struct gitem {
@@ -99,8 +99,7 @@ static void run_batch(struct smd_store *st, struct gitem *batch)
 			if (i->rc == SMD_STORE_OK)
 				i->rc = SMD_STORE_BUSY;
 	}
-	if (txn.sessions_changed)
-		smd_session_cache_invalidate(st->sessions);
+	smd_sq_caches_drop(&txn);
 	pthread_mutex_unlock(&st->wlock);
 }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_session_cache.h"
+#include "store_cache.h"
 #include "sqlite_conn.h"
 #include "store_identity.h"
 
@@ -196,6 +196,7 @@ static enum smd_store_rc sq_record_add(struct smd_txn *txn, int64_t account_id,
 
 	if (s == NULL)
 		return SMD_STORE_ERROR;
+	txn->cached_changed = true;   /* a recipient's master key */
 	sqlite3_bind_int64(s, 1, account_id);
 	sqlite3_bind_int64(s, 2, row->seq);
 	sqlite3_bind_text(s, 3, row->data, (int)row->data_len, SQLITE_STATIC);
@@ -257,6 +258,7 @@ static enum smd_store_rc sq_account_initialize(struct smd_txn *txn, int64_t acco
 
 	if (s == NULL)
 		return SMD_STORE_ERROR;
+	txn->cached_changed = true;
 	sqlite3_bind_int64(s, 1, account_id);
 	return smd_sq_step_done(txn->c, s, "account initialize");
 }
@@ -549,20 +551,20 @@ static enum smd_store_rc session_read(struct smd_store *st,
 	return rc;
 }
 
-/* Through the live-session cache (session_cache.h). */
+/* Through the cache of live sessions (store_cache.h). */
 static enum smd_store_rc sq_session_get(struct smd_store *st,
 					const uint8_t hash[SMD_SESSION_HASH_BYTES],
 					struct smd_session *out, bool *destroyed)
 {
-	uint64_t epoch = smd_session_cache_epoch(st->sessions);
+	uint64_t epoch = smd_cache_epoch(st->sessions);
 	enum smd_store_rc rc;
 
 	*destroyed = false;
-	if (smd_session_cache_get(st->sessions, hash, out))
+	if (smd_cache_get(st->sessions, hash, out))
 		return SMD_STORE_OK;
 	rc = session_read(st, hash, out, destroyed);
 	if (rc == SMD_STORE_OK && !*destroyed)
-		smd_session_cache_put(st->sessions, epoch, out);
+		smd_cache_put(st->sessions, epoch, hash, out);
 	return rc;
 }
 
@@ -607,7 +609,7 @@ static enum smd_store_rc sq_session_destroy(struct smd_txn *txn,
 	if (s == NULL)
 		return SMD_STORE_ERROR;
 	sqlite3_bind_blob(s, 1, hash, SMD_SESSION_HASH_BYTES, SQLITE_STATIC);
-	txn->sessions_changed = true;
+	txn->cached_changed = true;
 	return smd_sq_step_done(txn->c, s, "session destroy");
 }
 
@@ -624,7 +626,7 @@ static enum smd_store_rc sq_sessions_rekey(struct smd_txn *txn, const char *addr
 	const char *const sql[] = {SQL_SESSIONS_END, SQL_SESSION_REKEY};
 	enum smd_store_rc rc = SMD_STORE_OK;
 
-	txn->sessions_changed = true;
+	txn->cached_changed = true;
 	for (size_t i = 0; rc == SMD_STORE_OK && i < 2; i++) {
 		sqlite3_stmt *s = smd_sq_prep(txn->c, sql[i]);
 

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "session.h"
+#include "store_cache.h"
 #include "store_sqlite_mail_int.h"
 
 #define EPHEMERAL_VALID_SECONDS (7 * 24 * 3600)   /* 11.3 */
@@ -91,9 +94,9 @@ static const char SQL_RECIPIENT[] =
 	" EXISTS (SELECT 1 FROM list_entries l WHERE l.account_id = a.id)"
 	" FROM accounts a WHERE a.address = ?";
 
-static enum smd_store_rc sq_recipient_get(struct smd_store *st,
-					  const char *address,
-					  struct smd_mail_recipient *out)
+static enum smd_store_rc recipient_read(struct smd_store *st,
+					const char *address,
+					struct smd_mail_recipient *out)
 {
 	struct mrd r;
 	sqlite3_stmt *s = smd_mrd_begin(&r, st, SQL_RECIPIENT);
@@ -119,6 +122,29 @@ static enum smd_store_rc sq_recipient_get(struct smd_store *st,
 	}
 	smd_mrd_end(&r, s);
 	return ret;
+}
+
+/* Through the recipient cache (store_cache.h). A cached used_bytes is
+ * not trusted: it is given as -1 (unknown), and the message insert checks
+ * the quota in its transaction. */
+static enum smd_store_rc sq_recipient_get(struct smd_store *st,
+					  const char *address,
+					  struct smd_mail_recipient *out)
+{
+	uint64_t epoch = smd_cache_epoch(st->recipients);
+	uint8_t key[SMD_CACHE_KEY_BYTES];
+	enum smd_store_rc rc;
+
+	crypto_generichash(key, sizeof key, (const unsigned char *)address,
+			   strlen(address), NULL, 0);
+	if (smd_cache_get(st->recipients, key, out)) {
+		out->used_bytes = -1;
+		return SMD_STORE_OK;
+	}
+	rc = recipient_read(st, address, out);
+	if (rc == SMD_STORE_OK)
+		smd_cache_put(st->recipients, epoch, key, out);
+	return rc;
 }
 
 static const char *list_name(enum smimp_list_kind kind)
@@ -671,6 +697,7 @@ static enum smd_store_rc sq_list_add(struct smd_txn *txn, const char *owner,
 	s = smd_sq_prep(txn->c, SQL_LIST_ADD);
 	if (s == NULL)
 		return SMD_STORE_ERROR;
+	txn->cached_changed = true;   /* a recipient's has_lists */
 	sqlite3_bind_int64(s, 1, account);
 	sqlite3_bind_text(s, 2, list_name(kind), -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 3, hash->b, sizeof hash->b, SQLITE_STATIC);
@@ -693,6 +720,7 @@ static enum smd_store_rc sq_list_remove(struct smd_txn *txn, const char *owner,
 	s = smd_sq_prep(txn->c, SQL_LIST_DEL);
 	if (s == NULL)
 		return SMD_STORE_ERROR;
+	txn->cached_changed = true;
 	sqlite3_bind_int64(s, 1, account);
 	sqlite3_bind_text(s, 2, list_name(kind), -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 3, hash->b, sizeof hash->b, SQLITE_STATIC);
