@@ -39,10 +39,25 @@ struct lifted {
 	size_t start, len;  /* content bytes between the quotes */
 };
 
+/* The characters of base64 and hex: JSON takes them as they are. A table,
+ * since the scan below tests every byte of a message with it. */
+static const bool plain_byte[256] = {
+	['A'] = true, ['B'] = true, ['C'] = true, ['D'] = true, ['E'] = true, ['F'] = true,
+	['G'] = true, ['H'] = true, ['I'] = true, ['J'] = true, ['K'] = true, ['L'] = true,
+	['M'] = true, ['N'] = true, ['O'] = true, ['P'] = true, ['Q'] = true, ['R'] = true,
+	['S'] = true, ['T'] = true, ['U'] = true, ['V'] = true, ['W'] = true, ['X'] = true,
+	['Y'] = true, ['Z'] = true, ['a'] = true, ['b'] = true, ['c'] = true, ['d'] = true,
+	['e'] = true, ['f'] = true, ['g'] = true, ['h'] = true, ['i'] = true, ['j'] = true,
+	['k'] = true, ['l'] = true, ['m'] = true, ['n'] = true, ['o'] = true, ['p'] = true,
+	['q'] = true, ['r'] = true, ['s'] = true, ['t'] = true, ['u'] = true, ['v'] = true,
+	['w'] = true, ['x'] = true, ['y'] = true, ['z'] = true, ['0'] = true, ['1'] = true,
+	['2'] = true, ['3'] = true, ['4'] = true, ['5'] = true, ['6'] = true, ['7'] = true,
+	['8'] = true, ['9'] = true, ['+'] = true, ['/'] = true, ['='] = true,
+};
+
 static bool plain(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+	return plain_byte[c];
 }
 
 static bool space(unsigned char c)
@@ -62,19 +77,20 @@ static size_t find_lifts(const char *buf, size_t len, struct lifted **out)
 	while (i < len) {
 		size_t start, j;
 		bool all_plain = true;
+		const char *q = memchr(buf + i, '"', len - i);
 
-		if (buf[i] != '"') {
-			i++;
-			continue;
-		}
+		if (q == NULL)
+			break;
+		i = (size_t)(q - buf);
 		start = ++i;
 		for (j = start; j < len && buf[j] != '"'; j++) {
-			if (buf[j] == '\\') {  /* an escape: skip what it escapes */
-				all_plain = false;
+			while (j < len && plain((unsigned char)buf[j]))
+				j++;   /* the long runs: one table test a byte */
+			if (j >= len || buf[j] == '"')
+				break;
+			all_plain = false;
+			if (buf[j] == '\\')  /* an escape: skip what it escapes */
 				j++;
-			} else if (!plain((unsigned char)buf[j])) {
-				all_plain = false;
-			}
 		}
 		if (j >= len)  /* unterminated: jansson will say so */
 			break;
