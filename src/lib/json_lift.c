@@ -260,21 +260,23 @@ static bool liftable(const json_t *v)
 	return true;
 }
 
-static bool has_liftable(const json_t *v)
+/* Whether v has a string long enough to lift (whose bytes are looked at
+ * only when the copy is made: one scan of each long string, not two). */
+static bool has_long_string(const json_t *v)
 {
 	const char *key;
 	json_t *child;
 	size_t i;
 
 	if (json_is_string(v))
-		return liftable(v);
+		return json_string_length(v) >= LIFT_MIN;
 	if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, child)
-			if (has_liftable(child))
+			if (has_long_string(child))
 				return true;
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, child)
-			if (has_liftable(child))
+			if (has_long_string(child))
 				return true;
 	}
 	return false;
@@ -385,18 +387,20 @@ char *smimp_json_dump_lifted(const json_t *v, size_t flags)
 	char *text, *out = NULL;
 
 	/* Sorted keys or escaped slashes: not the text a marker gives. */
-	if ((flags & (JSON_SORT_KEYS | JSON_ESCAPE_SLASH)) != 0 || !has_liftable(v))
+	if ((flags & (JSON_SORT_KEYS | JSON_ESCAPE_SLASH)) != 0 ||
+	    !has_long_string(v))
 		return json_dumps(v, flags);
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(tag, sizeof tag, raw, sizeof raw);
 	marked = with_dump_markers(v, &d);
-	text = d.failed ? NULL : json_dumps(marked, flags);
+	/* No long string was plain: the copy was for nothing. */
+	text = d.failed || d.n == 0 ? NULL : json_dumps(marked, flags);
 	json_decref(marked);
 	if (text != NULL) {
 		out = splice(text, &d);
 		free(text);
 	}
 	free(d.value);
-	/* Out of memory on the way: the plain way, which may still work. */
+	/* Nothing lifted, or out of memory on the way: the plain way. */
 	return out != NULL ? out : json_dumps(v, flags);
 }

@@ -37,8 +37,9 @@ struct smd_store {
 	struct conn readers[READERS];
 	atomic_bool reader_busy[READERS];
 	/* Rows read on nearly every request (store_cache.h): live sessions
-	 * by session hash, recipients by a hash of the address. */
-	struct smd_cache *sessions, *recipients;
+	 * by session hash; recipients and the keys of latest records (no
+	 * data) by a hash of the address. */
+	struct smd_cache *sessions, *recipients, *latest_keys;
 };
 
 struct smd_txn {

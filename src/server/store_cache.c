@@ -105,6 +105,12 @@ void smd_cache_put(struct smd_cache *c, uint64_t epoch,
 	pthread_mutex_unlock(&c->mu[i % STRIPES]);
 }
 
+void smd_cache_key_of(const char *text, uint8_t key[SMD_CACHE_KEY_BYTES])
+{
+	crypto_generichash(key, SMD_CACHE_KEY_BYTES, (const unsigned char *)text,
+			   strlen(text), NULL, 0);
+}
+
 void smd_cache_invalidate(struct smd_cache *c)
 {
 	atomic_fetch_add(&c->epoch, 1);

@@ -37,6 +37,8 @@ bool smd_cache_get(struct smd_cache *c, const uint8_t key[SMD_CACHE_KEY_BYTES],
 /* Caches value under key, as read during epoch. */
 void smd_cache_put(struct smd_cache *c, uint64_t epoch,
 		   const uint8_t key[SMD_CACHE_KEY_BYTES], const void *value);
+/* The key of a text (an address): its BLAKE2b-256. */
+void smd_cache_key_of(const char *text, uint8_t key[SMD_CACHE_KEY_BYTES]);
 /* Drops every entry (after a committed change). */
 void smd_cache_invalidate(struct smd_cache *c);
 

@@ -15,6 +15,7 @@
 #include "sqlite_conn.h"
 #include "store.h"
 #include "store_cache.h"
+#include "store_identity.h"
 #include "store_mail.h"
 
 void smd_sq_log(sqlite3 *db, const char *what)
@@ -176,6 +177,7 @@ void smd_sq_caches_drop(struct smd_txn *txn)
 		return;
 	smd_cache_invalidate(txn->st->sessions);
 	smd_cache_invalidate(txn->st->recipients);
+	smd_cache_invalidate(txn->st->latest_keys);
 }
 
 static void sq_close(struct smd_store *st)
@@ -191,6 +193,7 @@ static void sq_close(struct smd_store *st)
 	pthread_cond_destroy(&st->rcond);
 	smd_cache_free(st->sessions);
 	smd_cache_free(st->recipients);
+	smd_cache_free(st->latest_keys);
 	free(st->path);
 	free(st);
 }
@@ -220,9 +223,11 @@ static enum smd_store_rc sq_open(struct smd_store **out, const char *location,
 	st = calloc(1, sizeof *st);
 	if (st == NULL || (st->path = strdup(location)) == NULL ||
 	    (st->sessions = smd_cache_new(sizeof(struct smd_session))) == NULL ||
-	    (st->recipients = smd_cache_new(sizeof(struct smd_mail_recipient))) == NULL) {
+	    (st->recipients = smd_cache_new(sizeof(struct smd_mail_recipient))) == NULL ||
+	    (st->latest_keys = smd_cache_new(sizeof(struct smd_record_row))) == NULL) {
 		if (st != NULL) {
 			smd_cache_free(st->sessions);
+			smd_cache_free(st->recipients);
 			free(st->path);
 		}
 		free(st);

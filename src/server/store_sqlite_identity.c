@@ -87,8 +87,9 @@ static const char SQL_LATEST_BY_ADDRESS[] =
 static const char SQL_LATEST_KEY_BY_ADDRESS[] =
 	"SELECT seq, signed_hash, public_key" LATEST_OF_ADDRESS;
 
-static enum smd_store_rc sq_latest_record(struct smd_store *st, const char *address,
-					  bool with_data, struct smd_record_row *out)
+static enum smd_store_rc latest_record_read(struct smd_store *st,
+					    const char *address, bool with_data,
+					    struct smd_record_row *out)
 {
 	READER_BEGIN(st, c, slot);
 	sqlite3_stmt *s = smd_sq_prep(c, with_data ? SQL_LATEST_BY_ADDRESS :
@@ -104,6 +105,25 @@ static enum smd_store_rc sq_latest_record(struct smd_store *st, const char *addr
 		}
 	}
 	READER_END(st, slot);
+	return rc;
+}
+
+/* Without the data, through the cache of latest keys (store_cache.h). */
+static enum smd_store_rc sq_latest_record(struct smd_store *st, const char *address,
+					  bool with_data, struct smd_record_row *out)
+{
+	uint64_t epoch = smd_cache_epoch(st->latest_keys);
+	uint8_t key[SMD_CACHE_KEY_BYTES];
+	enum smd_store_rc rc;
+
+	if (with_data)
+		return latest_record_read(st, address, true, out);
+	smd_cache_key_of(address, key);
+	if (smd_cache_get(st->latest_keys, key, out))
+		return SMD_STORE_OK;
+	rc = latest_record_read(st, address, false, out);
+	if (rc == SMD_STORE_OK)
+		smd_cache_put(st->latest_keys, epoch, key, out);
 	return rc;
 }
 

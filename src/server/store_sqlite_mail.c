@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "session.h"
 #include "store_cache.h"
 #include "store_sqlite_mail_int.h"
@@ -135,8 +133,7 @@ static enum smd_store_rc sq_recipient_get(struct smd_store *st,
 	uint8_t key[SMD_CACHE_KEY_BYTES];
 	enum smd_store_rc rc;
 
-	crypto_generichash(key, sizeof key, (const unsigned char *)address,
-			   strlen(address), NULL, 0);
+	smd_cache_key_of(address, key);
 	if (smd_cache_get(st->recipients, key, out)) {
 		out->used_bytes = -1;
 		return SMD_STORE_OK;
