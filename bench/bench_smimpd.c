@@ -461,6 +461,10 @@ static const char *phase_names[] = {"initialize_account", "create_session",
 				    "full delivery", "fetch 4 KiB message",
 				    "get_user public_key"};
 
+/* A timed phase starts when every client has its connection (two waits:
+ * all warm, then the clock is read and the workers go). */
+static pthread_barrier_t warm, go;
+
 struct worker {
 	pthread_t t;
 	unsigned idx;
@@ -488,8 +492,11 @@ static void *work(void *p)
 		client_free(&c);
 		return NULL;
 	}
-	/* Warm the connection first: a TLS handshake is not part of a phase. */
+	/* Warm the connection first: a TLS handshake is not part of a phase
+	 * (neither its time nor either side's CPU). */
 	call(&c, "../version", NULL, NULL, 0);
+	pthread_barrier_wait(&warm);
+	pthread_barrier_wait(&go);
 	while (w->ok + w->failed < w->max_ops && now_s() < w->until) {
 		struct account *me = &accts[w->idx % n_accts];
 		double t0 = now_s();
@@ -553,15 +560,28 @@ static struct result run_phase(enum phase ph, unsigned threads, long total_ops,
 {
 	struct worker *w = calloc(threads, sizeof *w);
 	struct result r = {phase_names[ph], 0, 0, 0, 0, 0, 0};
-	double c0 = server_cpu_s(), g0 = self_cpu_s(), t0 = now_s();
+	bool timed = ph != P_INIT;
+	double c0, g0, t0;
 
+	if (timed) {
+		pthread_barrier_init(&warm, NULL, threads + 1);
+		pthread_barrier_init(&go, NULL, threads + 1);
+	}
 	for (unsigned i = 0; i < threads; i++) {
 		w[i].idx = i;
 		w[i].ph = ph;
 		w[i].max_ops = total_ops / threads + 1;
-		w[i].until = t0 + seconds;
 		pthread_create(&w[i].t, NULL, work, &w[i]);
 	}
+	if (timed)
+		pthread_barrier_wait(&warm);
+	c0 = server_cpu_s();
+	g0 = self_cpu_s();
+	t0 = now_s();
+	for (unsigned i = 0; i < threads; i++)
+		w[i].until = t0 + seconds;
+	if (timed)
+		pthread_barrier_wait(&go);
 	for (unsigned i = 0; i < threads; i++) {
 		pthread_join(w[i].t, NULL);
 		r.ok += w[i].ok;
@@ -573,6 +593,10 @@ static struct result run_phase(enum phase ph, unsigned threads, long total_ops,
 	r.srv_cpu = server_cpu_s() - c0;
 	r.gen_cpu = self_cpu_s() - g0;
 	r.lat_ms = r.ok + r.failed > 0 ? 1000.0 * r.lat_ms / (double)(r.ok + r.failed) : 0;
+	if (timed) {
+		pthread_barrier_destroy(&warm);
+		pthread_barrier_destroy(&go);
+	}
 	free(w);
 	return r;
 }
