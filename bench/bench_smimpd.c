@@ -571,7 +571,10 @@ static struct result run_phase(enum phase ph, unsigned threads, long total_ops,
 		w[i].idx = i;
 		w[i].ph = ph;
 		w[i].max_ops = total_ops / threads + 1;
-		pthread_create(&w[i].t, NULL, work, &w[i]);
+		if (pthread_create(&w[i].t, NULL, work, &w[i]) != 0) {
+			fprintf(stderr, "bench_smimpd: cannot start thread %u\n", i);
+			exit(1);
+		}
 	}
 	if (timed)
 		pthread_barrier_wait(&warm);

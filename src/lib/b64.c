@@ -102,9 +102,9 @@ static const uint8_t dec_abc[256] = {
 
 /* Decodes the quanta of u[0..len) (len a multiple of 4, pad the '=' at its
  * end) into buf, or only checks them when buf is NULL. False when a
- * character is outside the alphabet or a padding bit is set. */
+ * character is outside the alphabet, or (pad_bits) a padding bit is set. */
 static bool decode_quanta(const unsigned char *u, size_t len, size_t pad,
-			  uint8_t *buf)
+			  uint8_t *buf, bool pad_bits)
 {
 	size_t o = 0;
 
@@ -120,8 +120,8 @@ static bool decode_quanta(const unsigned char *u, size_t len, size_t pad,
 		v = (uint32_t)(a - 1) << 18 | (uint32_t)(b - 1) << 12 |
 		    (uint32_t)(c - 1) << 6 | (uint32_t)(d - 1);
 		/* The bits under the padding must be zero. */
-		if (last && ((pad == 2 && (v & 0xffff) != 0) ||
-			     (pad == 1 && (v & 0xff) != 0)))
+		if (pad_bits && last && ((pad == 2 && (v & 0xffff) != 0) ||
+					 (pad == 1 && (v & 0xff) != 0)))
 			return false;
 		if (buf == NULL)
 			continue;
@@ -148,12 +148,14 @@ enum smimp_err smimp_b64_decode_public(uint8_t **out, size_t *out_len,
 	if (len > 0 && s[len - 1] == '=')
 		pad = s[len - 2] == '=' ? 2 : 1;
 	cap = len / 4 * 3 - pad;
-	if (cap > max_len)  /* malformed first, as smimp_b64_decode says */
-		return decode_quanta(u, len, pad, NULL) ? SMIMP_ERR_TOO_LARGE :
-		       SMIMP_ERR_BAD_REQUEST;
+	/* As smimp_b64_decode: a wrong character or padding is malformed,
+	 * then too large comes before the padding bits. */
+	if (cap > max_len)
+		return decode_quanta(u, len, pad, NULL, false) ?
+		       SMIMP_ERR_TOO_LARGE : SMIMP_ERR_BAD_REQUEST;
 	if ((buf = malloc(cap > 0 ? cap : 1)) == NULL)
 		return SMIMP_ERR_INTERNAL;
-	if (!decode_quanta(u, len, pad, buf)) {
+	if (!decode_quanta(u, len, pad, buf, true)) {
 		free(buf);
 		return SMIMP_ERR_BAD_REQUEST;
 	}

@@ -260,23 +260,30 @@ static bool liftable(const json_t *v)
 	return true;
 }
 
+/* Deeper trees (or cyclic ones, which jansson refuses to dump) are dumped
+ * by jansson alone. */
+#define DUMP_DEPTH_MAX 2048
+
 /* Whether v has a string long enough to lift (whose bytes are looked at
- * only when the copy is made: one scan of each long string, not two). */
-static bool has_long_string(const json_t *v)
+ * only when the copy is made: one scan of each long string, not two), or
+ * nests too deep to tell. */
+static bool has_long_string(const json_t *v, unsigned depth)
 {
 	const char *key;
 	json_t *child;
 	size_t i;
 
+	if (depth > DUMP_DEPTH_MAX)
+		return true;   /* with_dump_markers gives up, jansson decides */
 	if (json_is_string(v))
 		return json_string_length(v) >= LIFT_MIN;
 	if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, child)
-			if (has_long_string(child))
+			if (has_long_string(child, depth + 1))
 				return true;
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, child)
-			if (has_long_string(child))
+			if (has_long_string(child, depth + 1))
 				return true;
 	}
 	return false;
@@ -303,27 +310,34 @@ static json_t *marker_for(const json_t *v, struct dump_lifts *d)
 }
 
 /* v with its long plain strings as markers: new containers around the
- * same leaves (v itself is left alone), recursion as deep as v nests. */
-static json_t *with_dump_markers(const json_t *v, struct dump_lifts *d)
+ * same leaves (v itself is left alone), keys copied with their length (a
+ * key may hold a NUL). NULL with d->failed past DUMP_DEPTH_MAX. */
+static json_t *with_dump_markers(const json_t *v, struct dump_lifts *d,
+				 unsigned depth)
 {
 	const char *key;
 	json_t *child, *out;
 	size_t i;
 
-	if (json_is_string(v) && liftable(v)) {
+	if (depth > DUMP_DEPTH_MAX) {
+		out = NULL;
+	} else if (json_is_string(v) && liftable(v)) {
 		out = marker_for(v, d);
 	} else if (json_is_object(v)) {
 		if ((out = json_object()) != NULL) {
 			json_object_foreach((json_t *)v, key, child)
-				if (json_object_set_new_nocheck(
-					    out, key, with_dump_markers(child, d)) != 0)
+				if (json_object_setn_new_nocheck(
+					    out, key,
+					    json_object_iter_key_len(
+						    json_object_key_to_iter(key)),
+					    with_dump_markers(child, d, depth + 1)) != 0)
 					d->failed = true;
 		}
 	} else if (json_is_array(v)) {
 		if ((out = json_array()) != NULL) {
 			json_array_foreach(v, i, child)
 				if (json_array_append_new(
-					    out, with_dump_markers(child, d)) != 0)
+					    out, with_dump_markers(child, d, depth + 1)) != 0)
 					d->failed = true;
 		}
 	} else {
@@ -371,6 +385,7 @@ static char *splice(const char *text, const struct dump_lifts *d)
 		found++;
 	}
 	if (found != d->n) {
+		sodium_memzero(out, o);
 		free(out);
 		return NULL;
 	}
@@ -388,16 +403,19 @@ char *smimp_json_dump_lifted(const json_t *v, size_t flags)
 
 	/* Sorted keys or escaped slashes: not the text a marker gives. */
 	if ((flags & (JSON_SORT_KEYS | JSON_ESCAPE_SLASH)) != 0 ||
-	    !has_long_string(v))
+	    !has_long_string(v, 0))
 		return json_dumps(v, flags);
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(tag, sizeof tag, raw, sizeof raw);
-	marked = with_dump_markers(v, &d);
+	marked = with_dump_markers(v, &d, 0);
 	/* No long string was plain: the copy was for nothing. */
 	text = d.failed || d.n == 0 ? NULL : json_dumps(marked, flags);
 	json_decref(marked);
 	if (text != NULL) {
 		out = splice(text, &d);
+		/* It holds every value but the lifted ones: payloads carry
+		 * secret keys and plaintext. */
+		sodium_memzero(text, strlen(text));
 		free(text);
 	}
 	free(d.value);

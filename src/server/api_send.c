@@ -153,6 +153,8 @@ enum smimp_err smd_api_get_pow_params(const struct smd_request *req,
 		return e;
 	/* Nothing stored: the nonce carries what it is for (pow_nonce.h). */
 	bits = smd_policy_pow_bits(req->srv->cfg, verdict, recipient, type);
+	if (bits > SMD_POW_BITS_MAX)
+		bits = SMD_POW_BITS_MAX;
 	smd_pow_nonce_mint(&nonce, req->srv->pow_key, sess.hash, recipient, type,
 			   bits);
 	smimp_hex_encode(hex, sizeof hex, nonce.b, sizeof nonce.b);
@@ -227,6 +229,16 @@ static enum smd_store_rc consume_fn(struct smd_txn *txn, void *p)
 					 &a->fresh);
 }
 
+/* A failed nonce use as an error: NOT_FOUND is a session that ended while
+ * the request ran (removed by the operator). */
+static enum smimp_err use_failed(enum smd_store_rc rc, struct smimp_error *err)
+{
+	if (rc == SMD_STORE_NOT_FOUND)
+		return smimp_error_set(err, SMIMP_ERR_UNAUTHENTICATED, "session ended");
+	return smimp_error_set(err, SMIMP_ERR_INTERNAL,
+			       "could not use the proof-of-work nonce");
+}
+
 /* A nonce this server minted for this session is used up: in a committed
  * write of its own before answering; or, when the store can tell whether
  * it was used, noted to be used up in the message's transaction
@@ -242,6 +254,7 @@ static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request 
 	struct send_ctx *c = p;
 	struct consume_arg a = {c->db, c->sess->hash, nonce, false};
 	struct smd_pow_nonce_info info;
+	enum smd_store_rc rc;
 	bool used = false;
 
 	*state = SMIMP_POW_NONCE_UNKNOWN;
@@ -263,9 +276,8 @@ static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request 
 		}
 		return SMIMP_OK;
 	}
-	if (smd_db_write_grouped(c->db, consume_fn, &a) != SMD_STORE_OK)
-		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
-				       "could not use the proof-of-work nonce");
+	if ((rc = smd_db_write_grouped(c->db, consume_fn, &a)) != SMD_STORE_OK)
+		return use_failed(rc, err);
 	*state = a.fresh ? SMIMP_POW_NONCE_FRESH : SMIMP_POW_NONCE_USED;
 	return SMIMP_OK;
 }
@@ -355,13 +367,13 @@ static enum smd_store_rc send_fn(struct smd_txn *txn, void *p)
 static enum smimp_err flush_consume(struct send_ctx *c, struct smimp_error *err)
 {
 	struct consume_arg a = {c->db, c->sess->hash, &c->nonce, false};
+	enum smd_store_rc rc;
 
 	if (!c->consume_pending)
 		return SMIMP_OK;
 	c->consume_pending = false;
-	if (smd_db_write_grouped(c->db, consume_fn, &a) != SMD_STORE_OK)
-		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
-				       "could not use the proof-of-work nonce");
+	if ((rc = smd_db_write_grouped(c->db, consume_fn, &a)) != SMD_STORE_OK)
+		return use_failed(rc, err);
 	return SMIMP_OK;
 }
 

@@ -26,15 +26,7 @@ foreach(f ${files})
 endforeach()
 string(APPEND body "\nconst struct smd_migration ${NAME}[] = {\n${table}};\n")
 string(APPEND body "const size_t ${NAME}_count =\n\tsizeof ${NAME} / sizeof ${NAME}[0];\n")
-# Rewritten only when it changed (no needless recompiles), but touched
-# either way: an output older than its inputs would make every target that
+# Written every time this runs (only when a migration or the list of them
+# changed): an output older than its inputs would make every target that
 # lists it run this again, in parallel.
-set(old "")
-if(EXISTS ${OUT})
-  file(READ ${OUT} old)
-endif()
-if(old STREQUAL body)
-  file(TOUCH ${OUT})
-else()
-  file(WRITE ${OUT} "${body}")
-endif()
+file(WRITE ${OUT} "${body}")

@@ -66,7 +66,8 @@ void smd_pow_nonce_mint(struct smimp_token *out, const struct smd_pow_key *key,
 			const char *message_type, unsigned zero_bits)
 {
 	randombytes_buf(out->b, RANDOM_BYTES);
-	out->b[BITS_AT] = (uint8_t)(zero_bits > 255 ? 255 : zero_bits);
+	out->b[BITS_AT] = (uint8_t)(zero_bits > SMD_POW_BITS_MAX ? SMD_POW_BITS_MAX :
+				    zero_bits);
 	out->b[FORMAT_AT] = FORMAT;
 	bind_tag(out->b + RECIPIENT_TAG_AT, key, 'r', out->b, recipient);
 	bind_tag(out->b + TYPE_TAG_AT, key, 't', out->b, message_type);

@@ -28,6 +28,8 @@
 #include "smimp/types.h"
 
 #define SMD_POW_KEY_BYTES 32
+/* The most zero bits a nonce records (one byte; 256 could never be met). */
+#define SMD_POW_BITS_MAX 255
 
 struct smd_pow_key {
 	uint8_t b[SMD_POW_KEY_BYTES];

@@ -166,7 +166,8 @@ struct smd_mail_store {
 				      long long max_per_hour,
 				      struct smd_key_draw *out);
 	/* Uses up nonce, a proof-of-work nonce of session_hash's (checked by
-	 * the caller, pow_nonce.h): *fresh when no send named it before. */
+	 * the caller, pow_nonce.h): *fresh when no send named it before.
+	 * NOT_FOUND when the session is gone. */
 	enum smd_store_rc (*pow_use)(struct smd_txn *txn,
 				     const uint8_t *session_hash,
 				     const struct smimp_token *nonce, bool *fresh);

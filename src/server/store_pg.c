@@ -732,8 +732,8 @@ static enum smd_store_rc pg_account_set_quota(struct smd_txn *txn,
 	return rc;
 }
 
-/* Two statements: the SELECT's snapshot sees a row that another node's
- * concurrent INSERT committed first. */
+/* Two nodes starting at once: the second one's INSERT fails to serialize
+ * (BUSY), smd_db_write runs it again, and then it reads the first one's. */
 static const char SQL_SECRET_ADD[] =
 	"INSERT INTO server_secrets (name, value) VALUES ($1, $2)"
 	" ON CONFLICT (name) DO NOTHING";

@@ -316,15 +316,21 @@ static enum smd_store_rc pg_key_draw(struct smd_txn *txn, const char *recipient,
 
 /* ---- proof-of-work nonces (8) ---- */
 
-/* Single use across nodes: only one transaction inserts the row. */
+/* Single use across nodes: only one transaction inserts the row. Nothing
+ * when the session is gone (removed since the request read it): then
+ * NOT_FOUND, not a foreign-key error. */
 static const char SQL_POW_USE[] =
-	"INSERT INTO pow_nonces_used (session_hash, nonce) VALUES ($1, $2)"
+	"INSERT INTO pow_nonces_used (session_hash, nonce) SELECT $1, $2"
+	" WHERE EXISTS (SELECT 1 FROM sessions WHERE session_hash = $1)"
 	" ON CONFLICT DO NOTHING";
+static const char SQL_POW_SESSION[] =
+	"SELECT 1 FROM sessions WHERE session_hash = $1";
 
 static enum smd_store_rc pg_pow_use(struct smd_txn *txn, const uint8_t *session_hash,
 				    const struct smimp_token *nonce, bool *fresh)
 {
 	struct pgp p = {0};
+	PGresult *res;
 	enum smd_store_rc rc;
 	long n = 0;
 
@@ -332,6 +338,13 @@ static enum smd_store_rc pg_pow_use(struct smd_txn *txn, const uint8_t *session_
 	smd_pgp_blob(&p, nonce->b, sizeof nonce->b);
 	rc = smd_pg_do(txn->c, SQL_POW_USE, &p, "pow nonce use", &n);
 	*fresh = rc == SMD_STORE_OK && n == 1;
+	if (rc != SMD_STORE_OK || *fresh)
+		return rc;
+	/* Used before, or no session any more? */
+	p.n = 1;
+	rc = smd_pg_row(txn->c, SQL_POW_SESSION, &p, "pow nonce session", &res);
+	if (rc == SMD_STORE_OK)
+		PQclear(res);
 	return rc;
 }
 

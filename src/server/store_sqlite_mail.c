@@ -482,9 +482,14 @@ static enum smd_store_rc sq_key_draw(struct smd_txn *txn, const char *recipient,
 
 /* ---- proof-of-work nonces (8) ---- */
 
+/* Nothing when the session is gone (removed by another process since the
+ * request read it): then NOT_FOUND, not a foreign-key error. */
 static const char SQL_POW_USE[] =
-	"INSERT INTO pow_nonces_used (session_hash, nonce) VALUES (?, ?)"
+	"INSERT INTO pow_nonces_used (session_hash, nonce) SELECT ?1, ?2"
+	" WHERE EXISTS (SELECT 1 FROM sessions WHERE session_hash = ?1)"
 	" ON CONFLICT DO NOTHING";
+static const char SQL_POW_SESSION[] =
+	"SELECT 1 FROM sessions WHERE session_hash = ?";
 
 static enum smd_store_rc sq_pow_use(struct smd_txn *txn,
 				    const uint8_t *session_hash,
@@ -492,6 +497,7 @@ static enum smd_store_rc sq_pow_use(struct smd_txn *txn,
 {
 	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_POW_USE);
 	enum smd_store_rc rc;
+	int r;
 
 	*fresh = false;
 	if (s == NULL)
@@ -499,7 +505,19 @@ static enum smd_store_rc sq_pow_use(struct smd_txn *txn,
 	sqlite3_bind_blob(s, 1, session_hash, SMD_SESSION_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, nonce->b, sizeof nonce->b, SQLITE_STATIC);
 	rc = smd_sq_step_done(txn->c, s, "pow nonce use");
-	*fresh = rc == SMD_STORE_OK && sqlite3_changes(txn->c->db) == 1;
+	if (rc != SMD_STORE_OK)
+		return rc;
+	*fresh = sqlite3_changes(txn->c->db) == 1;
+	if (*fresh || (s = smd_sq_prep(txn->c, SQL_POW_SESSION)) == NULL)
+		return *fresh ? SMD_STORE_OK : SMD_STORE_ERROR;
+	/* Used before, or no session any more? */
+	sqlite3_bind_blob(s, 1, session_hash, SMD_SESSION_HASH_BYTES, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	rc = r == SQLITE_ROW ? SMD_STORE_OK :
+	     r == SQLITE_DONE ? SMD_STORE_NOT_FOUND :
+	     smd_sq_rc(txn->c, sqlite3_extended_errcode(txn->c->db),
+		       "pow nonce session");
+	sqlite3_reset(s);
 	return rc;
 }
 

@@ -12,17 +12,19 @@
 
 #include "fuzz_util.h"
 
-/* The public decoder's verdict on s is want, with the same bytes. */
-static void same_as_public(const char *s, size_t size, enum smimp_err want)
+/* The public decoder's verdict on s under max_len is want, with the same
+ * bytes. */
+static void same_as_public(const char *s, size_t size, size_t max_len,
+			   enum smimp_err want)
 {
 	uint8_t *a = NULL, *b = NULL;
 	size_t a_len = 0, b_len = 0;
-	enum smimp_err e = smimp_b64_decode_public(&b, &b_len, s, size, size);
+	enum smimp_err e = smimp_b64_decode_public(&b, &b_len, s, size, max_len);
 
 	if (e != want)
 		FAIL();
 	if (e == SMIMP_OK &&
-	    (smimp_b64_decode(&a, &a_len, s, size, size) != SMIMP_OK ||
+	    (smimp_b64_decode(&a, &a_len, s, size, max_len) != SMIMP_OK ||
 	     a_len != b_len || (a_len > 0 && memcmp(a, b, a_len) != 0)))
 		FAIL();
 	free(a);
@@ -59,7 +61,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(bin);
 	bin = NULL;
-	same_as_public(s, size, e);
+	same_as_public(s, size, size, e);
+	/* And under a limit the input may pass: too large and malformed
+	 * must be told apart the same way. */
+	same_as_public(s, size, size / 2,
+		       smimp_b64_decode(&bin, &bin_len, s, size, size / 2));
+	free(bin);
+	bin = NULL;
 
 	enc = smimp_b64_encode(data, size);
 	if (enc == NULL)

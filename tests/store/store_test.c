@@ -530,9 +530,8 @@ static void test_pow(void)
 	CHECK_RC(G(&a, POW_USE), SMD_STORE_OK, "pow use of another nonce");
 	check(a.flag, "another nonce's first use is fresh");
 	fill(a.sess.hash, sizeof a.sess.hash, 99);
-	/* SQLite calls a foreign-key failure an error, PostgreSQL a conflict. */
-	check(G(&a, POW_USE) != SMD_STORE_OK && !a.flag,
-	      "no use without its session");
+	CHECK_RC(G(&a, POW_USE), SMD_STORE_NOT_FOUND, "pow use without its session");
+	check(!a.flag, "no use without its session");
 }
 
 /* The server's secrets: stored once, the same for every later caller. */

@@ -156,6 +156,11 @@ TEST(b64_bad_padding)
 
 TEST(b64_nonzero_padding_bits)
 {
+	/* Too large is told before the padding bits, by both codecs (b64
+	 * compares them). */
+	CHECK(b64("AB==", 0) == SMIMP_ERR_TOO_LARGE);
+	CHECK(b64("AAB=", 1) == SMIMP_ERR_TOO_LARGE);
+	CHECK(b64("AB==", 1) == SMIMP_ERR_BAD_REQUEST);
 	CHECK(b64("QQ==", 100) == SMIMP_OK);
 	CHECK(b64("QR==", 100) == SMIMP_ERR_BAD_REQUEST);
 	CHECK(b64("Zh==", 100) == SMIMP_ERR_BAD_REQUEST);

@@ -220,3 +220,31 @@ TEST(dump_of_a_shared_value_and_a_bare_string)
 	json_decref(v);
 	json_decref(s);
 }
+
+TEST(dump_of_a_nul_key_and_of_a_cycle)
+{
+	json_t *v = json_object(), *a = json_array(), *b = json_array();
+	char *plain, *ours;
+
+	REQUIRE(v != NULL && a != NULL && b != NULL);
+	/* A key with a NUL in it keeps its whole length (json_deep_copy would
+	 * not, so no dump_agrees here). */
+	REQUIRE(json_object_setn_new(v, "a\0b", 3, json_string(plain_run(0, 300, 'N'))) == 0);
+	plain = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	ours = smimp_json_dump(v);
+	REQUIRE(plain != NULL && ours != NULL);
+	CHECK_STREQ(ours, plain);
+	CHECK(strstr(ours, "a\\u0000b") != NULL);
+	free(plain);
+	free(ours);
+	json_decref(v);
+	/* A cycle: jansson refuses to dump it, and so do we (no endless
+	 * recursion, whatever the long strings). */
+	REQUIRE(json_array_append_new(a, json_string(plain_run(1, 300, 'C'))) == 0);
+	REQUIRE(json_array_append(a, b) == 0 && json_array_append(b, a) == 0);
+	CHECK(json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) == NULL);
+	CHECK(smimp_json_dump(a) == NULL);
+	json_array_clear(b);
+	json_decref(a);
+	json_decref(b);
+}
