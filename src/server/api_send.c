@@ -152,11 +152,9 @@ enum smimp_err smd_api_get_pow_params(const struct smd_request *req,
 			   err)) != SMIMP_OK)
 		return e;
 	/* Nothing stored: the nonce carries what it is for (pow_nonce.h). */
-	bits = smd_policy_pow_bits(req->srv->cfg, verdict, recipient, type);
-	if (bits > SMD_POW_BITS_MAX)
-		bits = SMD_POW_BITS_MAX;
-	smd_pow_nonce_mint(&nonce, req->srv->pow_key, sess.hash, recipient, type,
-			   bits);
+	bits = smd_pow_nonce_mint(&nonce, req->srv->pow_key, sess.hash, recipient,
+				  type, smd_policy_pow_bits(req->srv->cfg, verdict,
+							    recipient, type));
 	smimp_hex_encode(hex, sizeof hex, nonce.b, sizeof nonce.b);
 	out = json_pack("{s:I, s:s}", "zero_bits", (json_int_t)bits,
 			"nonce", hex);
@@ -253,17 +251,13 @@ static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request 
 {
 	struct send_ctx *c = p;
 	struct consume_arg a = {c->db, c->sess->hash, nonce, false};
-	struct smd_pow_nonce_info info;
 	enum smd_store_rc rc;
 	bool used = false;
 
 	*state = SMIMP_POW_NONCE_UNKNOWN;
-	if (!smd_pow_nonce_open(&info, nonce, c->req->srv->pow_key, c->sess->hash,
+	if (!smd_pow_nonce_open(issue, nonce, c->req->srv->pow_key, c->sess->hash,
 				ar->recipient, message_type))
 		return SMIMP_OK;
-	issue->zero_bits = info.zero_bits;
-	issue->for_recipient = info.for_recipient;
-	issue->for_type = info.for_type;
 	if (c->db->ops->mail->pow_used != NULL) {
 		if (c->db->ops->mail->pow_used(c->db->st, c->sess->hash, nonce,
 					       &used) != SMD_STORE_OK)

@@ -61,7 +61,7 @@ static void auth_tag(uint8_t out[AUTH_BYTES], const struct smd_pow_key *key,
 		  nonce, AUTH_AT);
 }
 
-void smd_pow_nonce_mint(struct smimp_token *out, const struct smd_pow_key *key,
+unsigned smd_pow_nonce_mint(struct smimp_token *out, const struct smd_pow_key *key,
 			const uint8_t *session_hash, const char *recipient,
 			const char *message_type, unsigned zero_bits)
 {
@@ -72,9 +72,10 @@ void smd_pow_nonce_mint(struct smimp_token *out, const struct smd_pow_key *key,
 	bind_tag(out->b + RECIPIENT_TAG_AT, key, 'r', out->b, recipient);
 	bind_tag(out->b + TYPE_TAG_AT, key, 't', out->b, message_type);
 	auth_tag(out->b + AUTH_AT, key, session_hash, out->b);
+	return out->b[BITS_AT];
 }
 
-bool smd_pow_nonce_open(struct smd_pow_nonce_info *info,
+bool smd_pow_nonce_open(struct smimp_pow_issue *issue,
 			const struct smimp_token *nonce,
 			const struct smd_pow_key *key,
 			const uint8_t *session_hash, const char *recipient,
@@ -82,19 +83,19 @@ bool smd_pow_nonce_open(struct smd_pow_nonce_info *info,
 {
 	uint8_t tag[AUTH_BYTES];
 
-	memset(info, 0, sizeof *info);
+	memset(issue, 0, sizeof *issue);
 	auth_tag(tag, key, session_hash, nonce->b);
 	if (sodium_memcmp(tag, nonce->b + AUTH_AT, AUTH_BYTES) != 0 ||
 	    nonce->b[FORMAT_AT] != FORMAT)
 		return false;
-	info->zero_bits = nonce->b[BITS_AT];
+	issue->zero_bits = nonce->b[BITS_AT];
 	bind_tag(tag, key, 'r', nonce->b, recipient);
-	info->for_recipient = sodium_memcmp(tag, nonce->b + RECIPIENT_TAG_AT,
-					    BIND_TAG_BYTES) == 0;
+	issue->for_recipient = sodium_memcmp(tag, nonce->b + RECIPIENT_TAG_AT,
+					     BIND_TAG_BYTES) == 0;
 	if (message_type != NULL) {
 		bind_tag(tag, key, 't', nonce->b, message_type);
-		info->for_type = sodium_memcmp(tag, nonce->b + TYPE_TAG_AT,
-					       BIND_TAG_BYTES) == 0;
+		issue->for_type = sodium_memcmp(tag, nonce->b + TYPE_TAG_AT,
+						BIND_TAG_BYTES) == 0;
 	}
 	return true;
 }

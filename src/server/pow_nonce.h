@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "smimp/envelope.h"
 #include "smimp/types.h"
 
 #define SMD_POW_KEY_BYTES 32
@@ -39,21 +40,16 @@ struct smd_pow_key {
 #define SMD_POW_KEY_NAME "pow_nonce_key"
 
 /* A fresh nonce for session_hash (SMD_SESSION_HASH_BYTES), recipient,
- * message_type and zero_bits (at most 255). */
-void smd_pow_nonce_mint(struct smimp_token *out, const struct smd_pow_key *key,
+ * message_type and zero_bits. Returns the zero bits it records: zero_bits,
+ * or SMD_POW_BITS_MAX when more. */
+unsigned smd_pow_nonce_mint(struct smimp_token *out, const struct smd_pow_key *key,
 			const uint8_t *session_hash, const char *recipient,
 			const char *message_type, unsigned zero_bits);
 
-/* What a nonce names, when it is this server's and of this session. */
-struct smd_pow_nonce_info {
-	unsigned zero_bits;
-	bool for_recipient;   /* minted for the recipient given to open */
-	bool for_type;        /* minted for the message type given to open */
-};
-
-/* True, with *info, when nonce was minted by key for session_hash;
- * message_type may be NULL (then for_type is false). */
-bool smd_pow_nonce_open(struct smd_pow_nonce_info *info,
+/* True, with what it names in *issue (zero bits; whether it was minted
+ * for this recipient and this message type), when nonce was minted by key
+ * for session_hash; message_type may be NULL (then for_type is false). */
+bool smd_pow_nonce_open(struct smimp_pow_issue *issue,
 			const struct smimp_token *nonce,
 			const struct smd_pow_key *key,
 			const uint8_t *session_hash, const char *recipient,

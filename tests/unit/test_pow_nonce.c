@@ -22,7 +22,7 @@ static void setup(void)
 TEST(mint_then_open)
 {
 	struct smimp_token n;
-	struct smd_pow_nonce_info info;
+	struct smimp_pow_issue info;
 
 	setup();
 	smd_pow_nonce_mint(&n, &key, session, "bob#b.test", "email", 12);
@@ -35,7 +35,7 @@ TEST(mint_then_open)
 TEST(binding_to_recipient_and_type)
 {
 	struct smimp_token n;
-	struct smd_pow_nonce_info info;
+	struct smimp_pow_issue info;
 
 	setup();
 	smd_pow_nonce_mint(&n, &key, session, "bob#b.test", "email", 3);
@@ -54,7 +54,7 @@ TEST(binding_to_recipient_and_type)
 TEST(other_session_or_key_is_unknown)
 {
 	struct smimp_token n;
-	struct smd_pow_nonce_info info;
+	struct smimp_pow_issue info;
 	struct smd_pow_key other_key;
 	uint8_t other[SMD_SESSION_HASH_BYTES];
 
@@ -73,7 +73,7 @@ TEST(other_session_or_key_is_unknown)
 TEST(every_bit_is_authenticated)
 {
 	struct smimp_token n, t;
-	struct smd_pow_nonce_info info;
+	struct smimp_pow_issue info;
 	int opened = 0;
 
 	setup();
@@ -92,10 +92,11 @@ TEST(every_bit_is_authenticated)
 TEST(nonces_are_distinct_and_bits_capped)
 {
 	struct smimp_token a, b;
-	struct smd_pow_nonce_info info;
+	struct smimp_pow_issue info;
 
 	setup();
-	smd_pow_nonce_mint(&a, &key, session, "bob#b.test", "email", 300);
+	CHECK(smd_pow_nonce_mint(&a, &key, session, "bob#b.test", "email", 300) ==
+	      SMD_POW_BITS_MAX);
 	smd_pow_nonce_mint(&b, &key, session, "bob#b.test", "email", 300);
 	CHECK(memcmp(a.b, b.b, sizeof a.b) != 0);
 	REQUIRE(smd_pow_nonce_open(&info, &a, &key, session, "bob#b.test", "email"));
