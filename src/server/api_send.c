@@ -173,9 +173,8 @@ struct send_ctx {
 	struct smd_db *db;
 	struct smd_mail_recipient rcpt;
 	bool have_rcpt;
-	/* With a store that has pow_used: a fresh nonce seen by the checks,
-	 * not yet used up; it is, with the message or alone, before the
-	 * answer. */
+	/* A fresh nonce seen by the checks, not yet used up; it is, with the
+	 * message or alone, before the answer. */
 	bool consume_pending;
 	struct smimp_token nonce;
 };
@@ -237,11 +236,10 @@ static enum smimp_err use_failed(enum smd_store_rc rc, struct smimp_error *err)
 			       "could not use the proof-of-work nonce");
 }
 
-/* A nonce this server minted for this session is used up: in a committed
- * write of its own before answering; or, when the store can tell whether
- * it was used, noted to be used up in the message's transaction
- * (store_message) or alone (flush_consume), in either case committed before
- * the answer. Another nonce is unknown and left alone. */
+/* A nonce this server minted for this session is looked up here and used
+ * up before the answer: in the message's transaction (store_message) or
+ * alone (flush_consume) when the send fails. Another nonce is unknown and
+ * left alone. */
 static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request *ar,
 				     const struct smimp_token *nonce,
 				     const char *message_type,
@@ -250,29 +248,21 @@ static enum smimp_err cb_pow_consume(void *p, const struct smimp_accept_request 
 				     struct smimp_error *err)
 {
 	struct send_ctx *c = p;
-	struct consume_arg a = {c->db, c->sess->hash, nonce, false};
-	enum smd_store_rc rc;
 	bool used = false;
 
 	*state = SMIMP_POW_NONCE_UNKNOWN;
 	if (!smd_pow_nonce_open(issue, nonce, c->req->srv->pow_key, c->sess->hash,
 				ar->recipient, message_type))
 		return SMIMP_OK;
-	if (c->db->ops->mail->pow_used != NULL) {
-		if (c->db->ops->mail->pow_used(c->db->st, c->sess->hash, nonce,
-					       &used) != SMD_STORE_OK)
-			return smimp_error_set(err, SMIMP_ERR_INTERNAL,
-					       "could not read the proof-of-work nonce");
-		*state = used ? SMIMP_POW_NONCE_USED : SMIMP_POW_NONCE_FRESH;
-		if (!used) {
-			c->consume_pending = true;
-			c->nonce = *nonce;
-		}
-		return SMIMP_OK;
+	if (c->db->ops->mail->pow_used(c->db->st, c->sess->hash, nonce,
+				       &used) != SMD_STORE_OK)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL,
+				       "could not read the proof-of-work nonce");
+	*state = used ? SMIMP_POW_NONCE_USED : SMIMP_POW_NONCE_FRESH;
+	if (!used) {
+		c->consume_pending = true;
+		c->nonce = *nonce;
 	}
-	if ((rc = smd_db_write_grouped(c->db, consume_fn, &a)) != SMD_STORE_OK)
-		return use_failed(rc, err);
-	*state = a.fresh ? SMIMP_POW_NONCE_FRESH : SMIMP_POW_NONCE_USED;
 	return SMIMP_OK;
 }
 
@@ -330,9 +320,10 @@ static enum smd_store_rc insert_fn(struct smd_txn *txn, void *p)
 }
 
 /* The pending nonce use and the message in one grouped item: the nonce
- * first; a nonce that a concurrent send used up meanwhile stops it (nothing
- * written); a refused insert (CONFLICT with an outcome, which writes
- * nothing) keeps the nonce use, which then commits alone. */
+ * first; a nonce that a concurrent send used up meanwhile lets only an
+ * identical retry answer (that send was this envelope's original, see
+ * smd_message_new.retry_only); a refused insert (CONFLICT with an outcome,
+ * which writes nothing) keeps the nonce use, which then commits alone. */
 struct send_arg {
 	struct consume_arg use;
 	struct insert_arg ins;
@@ -347,8 +338,9 @@ static enum smd_store_rc send_fn(struct smd_txn *txn, void *p)
 	a->ins_rc = SMD_STORE_OK;
 	a->ins.m.outcome = SMIMP_OK;
 	rc = consume_fn(txn, &a->use);
-	if (rc != SMD_STORE_OK || !a->use.fresh)
+	if (rc != SMD_STORE_OK)
 		return rc;
+	a->ins.m.retry_only = !a->use.fresh;
 	rc = insert_fn(txn, &a->ins);
 	if (rc == SMD_STORE_CONFLICT && a->ins.m.outcome != SMIMP_OK) {
 		a->ins_rc = rc;
@@ -393,9 +385,6 @@ static enum smimp_err store_message(struct send_ctx *c,
 		rc = smd_db_write_grouped(c->db, send_fn, &sa);
 		if (rc == SMD_STORE_OK) {
 			c->consume_pending = false;   /* committed */
-			if (!sa.use.fresh)
-				return smimp_error_set(err, SMIMP_ERR_BAD_PROOF_OF_WORK,
-						       "proof-of-work nonce already used");
 			rc = sa.ins_rc;
 		}
 	} else {
@@ -414,6 +403,9 @@ static enum smimp_err store_message(struct send_ctx *c,
 	case SMIMP_ERR_BAD_KEY:
 		return smimp_error_set(err, sa.ins.m.outcome,
 				       "this ephemeral key already carried a message");
+	case SMIMP_ERR_BAD_PROOF_OF_WORK:
+		return smimp_error_set(err, sa.ins.m.outcome,
+				       "proof-of-work nonce already used");
 	default:
 		return smimp_error_set(err, sa.ins.m.outcome, "no such user");
 	}

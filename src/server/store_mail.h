@@ -50,11 +50,17 @@ struct smd_message_new {
 	struct smimp_sign_pk sender_public_key;
 	struct smimp_hash message_id;            /* fresh */
 	int64_t received_at;
+	/* Set when the send's proof-of-work nonce turned out used inside the
+	 * transaction: only an identical retry (an original that raced this
+	 * request and committed first) may answer; anything else is
+	 * SMIMP_ERR_BAD_PROOF_OF_WORK and nothing is stored. */
+	bool retry_only;
 	/* Out: SMIMP_OK with the id stored (message_id, or the first id of an
 	 * identical retry found inside the transaction), or
 	 * SMIMP_ERR_QUOTA_EXCEEDED / SMIMP_ERR_BAD_KEY (ephemeral key used
-	 * meanwhile) / SMIMP_ERR_NOT_FOUND (recipient gone); then the write
-	 * function answers SMD_STORE_CONFLICT and nothing is stored. */
+	 * meanwhile) / SMIMP_ERR_NOT_FOUND (recipient gone) /
+	 * SMIMP_ERR_BAD_PROOF_OF_WORK (retry_only); then the write function
+	 * answers SMD_STORE_CONFLICT and nothing is stored. */
 	enum smimp_err outcome;
 	struct smimp_hash stored_id;
 };
@@ -171,11 +177,10 @@ struct smd_mail_store {
 	enum smd_store_rc (*pow_use)(struct smd_txn *txn,
 				     const uint8_t *session_hash,
 				     const struct smimp_token *nonce, bool *fresh);
-	/* Optional (NULL: send_message uses the nonce up in a write of its
-	 * own): whether nonce was used, writing nothing. When set,
-	 * send_message uses the nonce up in the same grouped transaction as
-	 * the message insert (or alone, before answering, when the send
-	 * fails); message_insert must then write nothing when it answers
+	/* Whether nonce was used, writing nothing. send_message looks first
+	 * and uses the nonce up in the same grouped transaction as the
+	 * message insert (or alone, before answering, when the send fails);
+	 * message_insert must therefore write nothing when it answers
 	 * CONFLICT with an outcome. */
 	enum smd_store_rc (*pow_used)(struct smd_store *st,
 				      const uint8_t *session_hash,

@@ -348,6 +348,25 @@ static enum smd_store_rc pg_pow_use(struct smd_txn *txn, const uint8_t *session_
 	return rc;
 }
 
+static const char SQL_POW_USED[] =
+	"SELECT 1 FROM pow_nonces_used WHERE session_hash = $1 AND nonce = $2";
+
+/* What pow_use would find, read outside any write transaction. */
+static enum smd_store_rc pg_pow_used(struct smd_store *st, const uint8_t *session_hash,
+				     const struct smimp_token *nonce, bool *used)
+{
+	struct pgp p = {0};
+	PGresult *res;
+	enum smd_store_rc rc;
+
+	smd_pgp_blob(&p, session_hash, SMD_SESSION_HASH_BYTES);
+	smd_pgp_blob(&p, nonce->b, sizeof nonce->b);
+	rc = smd_pg_read_row(st, SQL_POW_USED, &p, "pow nonce", &res);
+	*used = rc == SMD_STORE_OK;
+	PQclear(res);
+	return rc == SMD_STORE_NOT_FOUND ? SMD_STORE_OK : rc;
+}
+
 /* ---- the message insert (9) ---- */
 
 /* The account row stays locked to the end: quota and identical retries are
@@ -445,6 +464,10 @@ static enum smd_store_rc pg_message_insert(struct smd_txn *txn,
 	}
 	if (rc != SMD_STORE_NOT_FOUND)
 		return rc;
+	if (m->retry_only) {
+		m->outcome = SMIMP_ERR_BAD_PROOF_OF_WORK;
+		return SMD_STORE_CONFLICT;
+	}
 	if (limit >= 0 && (uint64_t)used + e->ciphertext_len > (uint64_t)limit) {
 		m->outcome = SMIMP_ERR_QUOTA_EXCEEDED;
 		return SMD_STORE_CONFLICT;
@@ -539,6 +562,7 @@ const struct smd_mail_store smd_pg_mail_ops = {
 	.list_entries = pg_list_entries,
 	.key_draw = pg_key_draw,
 	.pow_use = pg_pow_use,
+	.pow_used = pg_pow_used,
 	.message_insert = pg_message_insert,
 	.message_delete = smd_pgm_message_delete,
 	.message_set_read = smd_pgm_message_set_read,

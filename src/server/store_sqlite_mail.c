@@ -656,6 +656,10 @@ static enum smd_store_rc sq_message_insert(struct smd_txn *txn,
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return smd_mrd_fail(txn->c, "message retry");
+	if (m->retry_only) {
+		m->outcome = SMIMP_ERR_BAD_PROOF_OF_WORK;
+		return SMD_STORE_CONFLICT;
+	}
 	/* Quota, inside the transaction that adds the bytes. */
 	if (limit >= 0 && (uint64_t)used + e->ciphertext_len > (uint64_t)limit) {
 		m->outcome = SMIMP_ERR_QUOTA_EXCEEDED;

@@ -506,8 +506,6 @@ static void pow_used_is(const struct w *a, bool want, const char *what)
 {
 	bool used = !want;
 
-	if (db.ops->mail->pow_used == NULL)
-		return;
 	CHECK_RC(db.ops->mail->pow_used(db.st, a->sess.hash, &a->nonce, &used),
 		 SMD_STORE_OK, what);
 	check(used == want, what);
@@ -558,6 +556,9 @@ static void test_secret(void)
 static struct smimp_accept_result acc;
 static uint8_t session60[SMD_SESSION_HASH_BYTES];
 
+/* Set for the next insert only: the nonce was found used (retry_only). */
+static bool next_retry_only;
+
 static enum smd_store_rc insert(const char *to, int seed, size_t len, int64_t at,
 				struct smimp_hash *id, enum smimp_err *outcome)
 {
@@ -591,6 +592,8 @@ static enum smd_store_rc insert(const char *to, int seed, size_t len, int64_t at
 	fill(a.msg.sender_public_key.b, sizeof a.msg.sender_public_key.b, 3);
 	fill(a.msg.message_id.b, sizeof a.msg.message_id.b, seed + 2000);
 	a.msg.received_at = at;
+	a.msg.retry_only = next_retry_only;
+	next_retry_only = false;
 	rc = G(&a, MSG_INSERT);
 	*id = a.msg.stored_id;
 	*outcome = a.msg.outcome;
@@ -630,6 +633,18 @@ static void test_messages(void)
 	CHECK_RC(db.ops->mail->retry_find(db.st, BOB, session60, &acc.envelope.message_hash,
 					  &found, &id), SMD_STORE_OK, "retry find");
 	check(found && memcmp(&id, &ids[3], sizeof id) == 0, "retry find finds it");
+	/* With the nonce found used, only an identical retry answers. */
+	next_retry_only = true;
+	rc = insert(BOB, 3, 103, NOW + 99, &id, &out);
+	CHECK_RC(rc, SMD_STORE_OK, "identical retry with a used nonce");
+	check(memcmp(&id, &ids[3], sizeof id) == 0, "it answers the first id");
+	next_retry_only = true;
+	rc = insert(BOB, 20, 120, NOW + 99, &id, &out);
+	CHECK_RC(rc, SMD_STORE_CONFLICT, "another envelope with a used nonce");
+	check(out == SMIMP_ERR_BAD_PROOF_OF_WORK, "it is bad_proof_of_work");
+	CHECK_RC(db.ops->account_get(db.st, BOB, &acct), SMD_STORE_OK, "account get");
+	check(acct.used_bytes == 12 * 100 + 66, "nothing stored: used bytes %lld",
+	      acct.used_bytes);
 	/* Stored bytes come back as they went in. */
 	CHECK_RC(db.ops->mail->message_get(db.st, BOB, &ids[4], &env), SMD_STORE_OK,
 		 "message get");
