@@ -46,6 +46,8 @@
 #include "smimp/record.h"
 #include "smimp/timestamp.h"
 
+#include "https_client.h"
+
 #define MSG_BYTES 4096
 #define MAX_ACCOUNTS 1024
 #define EPHEMERAL_UPLOAD 100   /* ephemeral keys per account */
@@ -66,146 +68,41 @@ struct account {
 static struct account *accts;
 static unsigned n_accts;
 static char base[256], connect_to[256], cacert[1024];
-static struct curl_slist *resolve;
 static pid_t server_pid;
 static unsigned n_threads = 64, idle_conns = 1000;
 static double phase_seconds = 5.0;
 static char phases[128] = "session,delivery,fetch,pubkey";
 static uint8_t plaintext[MSG_BYTES];
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static size_t on_data(char *d, size_t sz, size_t n, void *u)
+/* No connect timeout of its own (libcurl's): handshakes under full load
+ * may be slow, and a phase should not count them as failures. */
+static void client_init(struct https_client *c)
 {
-	struct buf *b = u;
-	size_t k = sz * n;
+	struct https_client_opts o = {base, cacert, connect_to, 0};
 
-	if (b->len + k + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 8192;
-
-		while (cap < b->len + k + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL)
-			return 0;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, d, k);
-	b->len += k;
-	b->p[b->len] = '\0';
-	return k;
-}
-
-struct client {
-	CURL *h;
-	struct buf out;
-	/* Request headers built once: [has body][has session], the session
-	 * ones for sess_for (a client sends as one account at a time). */
-	struct curl_slist *hdrs[2][2];
-	char sess_for[128];
-	long status;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-static void client_init(struct client *c)
-{
-	memset(c, 0, sizeof *c);
-	c->h = curl_easy_init();
-	if (c->h == NULL) {
-		fprintf(stderr, "curl_easy_init failed\n");
+	if (https_client_init(c, &o) != 0) {
+		fprintf(stderr, "bench: cannot set up a client\n");
 		exit(1);
 	}
-	curl_easy_setopt(c->h, CURLOPT_CAINFO, cacert);
-	/* Only the test CA: the system store would be parsed per handshake. */
-	curl_easy_setopt(c->h, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(c->h, CURLOPT_CONNECT_TO, resolve);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &c->out);
-	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->h, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-	/* No proxy: spares the proxy environment look-ups of every request. */
-	curl_easy_setopt(c->h, CURLOPT_PROXY, "");
-	c->hdrs[1][0] = curl_slist_append(NULL, "Content-Type: application/json");
 }
 
-static void client_free(struct client *c)
-{
-	curl_easy_cleanup(c->h);
-	curl_slist_free_all(c->hdrs[1][0]);
-	curl_slist_free_all(c->hdrs[0][1]);
-	curl_slist_free_all(c->hdrs[1][1]);
-	free(c->out.p);
-}
-
-/* The header list for a request with or without a body and session. */
-static struct curl_slist *headers_for(struct client *c, bool body,
-				      const char *session)
-{
-	char auth[256];
-
-	if (session == NULL)
-		return c->hdrs[body][0];
-	if (strcmp(c->sess_for, session) != 0) {
-		curl_slist_free_all(c->hdrs[0][1]);
-		curl_slist_free_all(c->hdrs[1][1]);
-		snprintf(auth, sizeof auth, "SMIMP-Authentication: %s", session);
-		c->hdrs[0][1] = curl_slist_append(NULL, auth);
-		c->hdrs[1][1] = curl_slist_append(
-			curl_slist_append(NULL, "Content-Type: application/json"), auth);
-		snprintf(c->sess_for, sizeof c->sess_for, "%s", session);
-	}
-	return c->hdrs[body][1];
-}
-
-/* One request; body NULL for GET. Returns the status (0 on transport error). */
-static long call(struct client *c, const char *path, const char *session,
+/* One request (see https_client_call); a transport error is shown. */
+static long call(struct https_client *c, const char *path, const char *session,
 		 const char *body, size_t body_len)
 {
-	char url[1024];
-	CURLcode rc;
+	long st = https_client_call(c, path, session, body, body_len);
 
-	snprintf(url, sizeof url, "%s/0.1/%s", base, path);
-	c->out.len = 0;
-	if (c->out.p != NULL)
-		c->out.p[0] = '\0';
-	curl_easy_setopt(c->h, CURLOPT_URL, url);
-	if (body != NULL) {
-		curl_easy_setopt(c->h, CURLOPT_POST, 1L);
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)body_len);
-	} else {
-		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
-	}
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, headers_for(c, body != NULL, session));
-	rc = curl_easy_perform(c->h);
-	if (rc != CURLE_OK) {
-		fprintf(stderr, "bench: %s: %s\n", path, c->errbuf[0] ? c->errbuf :
-			curl_easy_strerror(rc));
-		return 0;
-	}
-	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
-	return c->status;
+	if (st == 0)
+		fprintf(stderr, "bench: %s: %s\n", path, https_client_error(c));
+	return st;
 }
 
-static json_t *reply_json(struct client *c)
-{
-	return json_loadb(c->out.p ? c->out.p : "", c->out.len, 0, NULL);
-}
-
-static void complain(const char *what, struct client *c)
+static void complain(const char *what, struct https_client *c)
 {
 	static atomic_int n;
 
 	if (atomic_fetch_add(&n, 1) < 10)
-		fprintf(stderr, "bench: %s: %ld %.200s\n", what, c->status,
-			c->out.p ? c->out.p : "");
+		fprintf(stderr, "bench: %s: %ld %.200s\n", what, c->status, c->body);
 }
 
 /* ---- server figures ---- */
@@ -293,7 +190,7 @@ static json_t *msgkey_json(const struct account *a, enum smimp_msgkey_kind kind)
 	return smimp_msgkey_to_json(&mk);
 }
 
-static int initialize(struct client *c, struct account *a)
+static int initialize(struct https_client *c, struct account *a)
 {
 	struct smimp_field f[2] = {smimp_text(a->address), smimp_text(a->password)};
 	struct smimp_record_values v = {0};
@@ -334,7 +231,7 @@ static int initialize(struct client *c, struct account *a)
 }
 
 /* GET + POST create_session; the session and token go to a. */
-static int login(struct client *c, struct account *a)
+static int login(struct https_client *c, struct account *a)
 {
 	struct smimp_signed_hash sh;
 	char path[256], hex[2 * sizeof sh.b + 1], body[512];
@@ -347,7 +244,7 @@ static int login(struct client *c, struct account *a)
 		complain("GET create_session", c);
 		return -1;
 	}
-	j = reply_json(c);
+	j = https_client_json(c);
 	tok = json_string_value(json_object_get(j, "token"));
 	if (tok == NULL || smimp_hex_decode_str(a->token.b, sizeof a->token.b, tok) != SMIMP_OK) {
 		json_decref(j);
@@ -361,7 +258,7 @@ static int login(struct client *c, struct account *a)
 		complain("POST create_session", c);
 		return -1;
 	}
-	j = reply_json(c);
+	j = https_client_json(c);
 	sess = json_string_value(json_object_get(j, "session"));
 	if (sess != NULL && strlen(sess) < sizeof a->session) {
 		strcpy(a->session, sess);
@@ -373,7 +270,7 @@ static int login(struct client *c, struct account *a)
 
 /* ---- one delivery: draw a key, get PoW params, send 4 KiB ---- */
 
-static int deliver(struct client *c, struct account *from, struct account *to)
+static int deliver(struct https_client *c, struct account *from, struct account *to)
 {
 	struct smimp_msgkey mk;
 	struct smimp_token nonce;
@@ -394,7 +291,7 @@ static int deliver(struct client *c, struct account *from, struct account *to)
 		complain("get_message_key", c);
 		return -1;
 	}
-	j = reply_json(c);
+	j = https_client_json(c);
 	if (j == NULL || smimp_msgkey_from_json(&mk, json_object_get(j, "message_key"),
 						&err) != SMIMP_OK) {
 		json_decref(j);
@@ -406,7 +303,7 @@ static int deliver(struct client *c, struct account *from, struct account *to)
 		complain("get_pow_params", c);
 		return -1;
 	}
-	j = reply_json(c);
+	j = https_client_json(c);
 	s = json_string_value(json_object_get(j, "nonce"));
 	zb = (unsigned)json_integer_value(json_object_get(j, "zero_bits"));
 	if (s == NULL || smimp_hex_decode_str(nonce.b, sizeof nonce.b, s) != SMIMP_OK) {
@@ -442,7 +339,7 @@ static int deliver(struct client *c, struct account *from, struct account *to)
 		complain("send_message", c);
 		return -1;
 	}
-	j = reply_json(c);
+	j = https_client_json(c);
 	s = json_string_value(json_object_get(j, "message_id"));
 	if (s != NULL && strlen(s) == 64) {
 		pthread_mutex_lock(&to->mu);
@@ -478,7 +375,7 @@ struct worker {
 static void *work(void *p)
 {
 	struct worker *w = p;
-	struct client c;
+	struct https_client c;
 	unsigned n = 0;
 
 	client_init(&c);
@@ -489,7 +386,7 @@ static void *work(void *p)
 			else
 				w->failed++;
 		}
-		client_free(&c);
+		https_client_free(&c);
 		return NULL;
 	}
 	/* Warm the connection first: a TLS handshake is not part of a phase
@@ -523,7 +420,7 @@ static void *work(void *p)
 			snprintf(path, sizeof path, "message/%s/false",
 				 me->mids[n % me->n_mids]);
 			rc = call(&c, path, me->session, NULL, 0) == 200 &&
-			     c.out.len > MSG_BYTES ? 0 : -1;
+			     c.len > MSG_BYTES ? 0 : -1;
 			if (rc != 0)
 				complain("fetch", &c);
 			break;
@@ -545,7 +442,7 @@ static void *work(void *p)
 			w->failed++;
 	}
 out:
-	client_free(&c);
+	https_client_free(&c);
 	return NULL;
 }
 
@@ -609,8 +506,7 @@ static struct result run_phase(enum phase ph, unsigned threads, long total_ops,
 static long idle_phase(unsigned n, long *rss_before, long *rss_after)
 {
 	CURLM *m = curl_multi_init();
-	CURL **hs = calloc(n, sizeof *hs);
-	struct buf *bufs = calloc(n, sizeof *bufs);
+	struct https_client *cs = calloc(n, sizeof *cs);
 	char url[512];
 	int running = 1;
 	long ok = 0;
@@ -622,17 +518,10 @@ static long idle_phase(unsigned n, long *rss_before, long *rss_after)
 	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)n + 16);
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n + 16);
 	for (unsigned i = 0; i < n; i++) {
-		hs[i] = curl_easy_init();
-		curl_easy_setopt(hs[i], CURLOPT_URL, url);
-		curl_easy_setopt(hs[i], CURLOPT_CAINFO, cacert);
-		curl_easy_setopt(hs[i], CURLOPT_CAPATH, NULL);
-		curl_easy_setopt(hs[i], CURLOPT_CONNECT_TO, resolve);
-		curl_easy_setopt(hs[i], CURLOPT_WRITEFUNCTION, on_data);
-		curl_easy_setopt(hs[i], CURLOPT_WRITEDATA, &bufs[i]);
-		curl_easy_setopt(hs[i], CURLOPT_FRESH_CONNECT, 1L);
-		curl_easy_setopt(hs[i], CURLOPT_TIMEOUT, 30L);
-		curl_easy_setopt(hs[i], CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-		curl_multi_add_handle(m, hs[i]);
+		client_init(&cs[i]);
+		curl_easy_setopt(cs[i].h, CURLOPT_URL, url);
+		curl_easy_setopt(cs[i].h, CURLOPT_FRESH_CONNECT, 1L);
+		curl_multi_add_handle(m, cs[i].h);
 		/* Open them in batches of 50: a herd of 1,000 handshakes at
 		 * once only measures the generator's TLS code. */
 		if ((i + 1) % 50 != 0 && i + 1 != n)
@@ -660,13 +549,11 @@ static long idle_phase(unsigned n, long *rss_before, long *rss_after)
 	sleep(1);
 	*rss_after = server_kib("VmRSS");
 	for (unsigned i = 0; i < n; i++) {
-		curl_multi_remove_handle(m, hs[i]);
-		curl_easy_cleanup(hs[i]);
-		free(bufs[i].p);
+		curl_multi_remove_handle(m, cs[i].h);
+		https_client_free(&cs[i]);
 	}
 	curl_multi_cleanup(m);
-	free(hs);
-	free(bufs);
+	free(cs);
 	return ok;
 }
 
@@ -770,7 +657,6 @@ int main(int argc, char **argv)
 	snprintf(base, sizeof base, "https://%s:%u", domain, port);
 	snprintf(connect_to, sizeof connect_to, "%s:%u:127.0.0.1:%u", domain, port,
 		 connect_port ? connect_port : port);
-	resolve = curl_slist_append(NULL, connect_to);
 	for (size_t i = 0; i < sizeof plaintext; i++)
 		plaintext[i] = (uint8_t)('a' + i % 26);
 
@@ -817,7 +703,6 @@ int main(int argc, char **argv)
 	printf("idle TLS connections: %ld of %u open; smimpd RSS %.1f -> %.1f MiB "
 	       "(+%.1f MiB)\n", idle_ok, idle_conns, rss0 / 1024.0, rss1 / 1024.0,
 	       (rss1 - rss0) / 1024.0);
-	curl_slist_free_all(resolve);
 	curl_global_cleanup();
 	return 0;
 }

@@ -44,6 +44,8 @@
 #include "smimp/record.h"
 #include "smimp/timestamp.h"
 
+#include "https_client.h"
+
 #define MAX_ACCOUNTS 64
 
 struct account {
@@ -55,133 +57,41 @@ struct account {
 
 static struct account accts[MAX_ACCOUNTS];
 static unsigned n_accts;
-static char base[256];
+static char base[256], connect_to[600];
 static const char *cacert;
-static struct curl_slist *resolve;
 static const char *stop_file;
 static atomic_int failures;
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static size_t on_data(char *d, size_t sz, size_t n, void *u)
+/* Connections go to 127.0.0.1 and give up after 3 s: the server may be
+ * down for a while. */
+static void client_init(struct https_client *c)
 {
-	struct buf *b = u;
-	size_t k = sz * n;
+	struct https_client_opts o = {base, cacert, connect_to, 3};
 
-	if (b->len + k + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 8192;
-
-		while (cap < b->len + k + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (p == NULL)
-			return 0;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, d, k);
-	b->len += k;
-	b->p[b->len] = '\0';
-	return k;
-}
-
-struct client {
-	CURL *h;
-	struct buf out;
-	long status;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-static void client_init(struct client *c)
-{
-	memset(c, 0, sizeof *c);
-	c->h = curl_easy_init();
-	if (c->h == NULL)
+	if (https_client_init(c, &o) != 0)
 		exit(1);
-	curl_easy_setopt(c->h, CURLOPT_CAINFO, cacert);
-	curl_easy_setopt(c->h, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(c->h, CURLOPT_CONNECT_TO, resolve);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &c->out);
-	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT, 3L);
-	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c->h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-}
-
-static void client_free(struct client *c)
-{
-	curl_easy_cleanup(c->h);
-	free(c->out.p);
-}
-
-/* One request; body NULL for GET. Returns the status, 0 on transport error. */
-static long call(struct client *c, const char *path, const char *session,
-		 const char *body, size_t body_len)
-{
-	char url[1024], auth[256];
-	struct curl_slist *h = NULL;
-	CURLcode rc;
-
-	snprintf(url, sizeof url, "%s/0.1/%s", base, path);
-	c->out.len = 0;
-	if (c->out.p != NULL)
-		c->out.p[0] = '\0';
-	c->errbuf[0] = '\0';
-	c->status = 0;
-	curl_easy_setopt(c->h, CURLOPT_URL, url);
-	if (body != NULL) {
-		curl_easy_setopt(c->h, CURLOPT_POST, 1L);
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)body_len);
-		h = curl_slist_append(h, "Content-Type: application/json");
-	} else {
-		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
-	}
-	if (session != NULL) {
-		snprintf(auth, sizeof auth, "SMIMP-Authentication: %s", session);
-		h = curl_slist_append(h, auth);
-	}
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, h);
-	rc = curl_easy_perform(c->h);
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(h);
-	if (rc != CURLE_OK)
-		return 0;
-	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
-	return c->status;
 }
 
 /* A GET that waits out rate limiting (429; smimpd's Retry-After is about a
  * second): the verifier reads thousands of messages in one session, and a
  * refusal to answer now is not a lost message. */
-static long read_call(struct client *c, const char *path, const char *session)
+static long read_call(struct https_client *c, const char *path, const char *session)
 {
-	long st = call(c, path, session, NULL, 0);
+	long st = https_client_call(c, path, session, NULL, 0);
 
 	for (int i = 0; st == 429 && i < 60; i++) {
 		sleep(1);
-		st = call(c, path, session, NULL, 0);
+		st = https_client_call(c, path, session, NULL, 0);
 	}
 	return st;
 }
 
-static json_t *reply_json(struct client *c)
-{
-	return json_loadb(c->out.p ? c->out.p : "", c->out.len, 0, NULL);
-}
-
-static void complain(const char *what, struct client *c)
+static void complain(const char *what, struct https_client *c)
 {
 	static atomic_int n;
 
 	if (atomic_fetch_add(&n, 1) < 20)
-		fprintf(stderr, "crash-sender: %s: %ld %.200s\n", what, c->status,
-			c->out.p ? c->out.p : "");
+		fprintf(stderr, "crash-sender: %s: %ld %.200s\n", what, c->status, c->body);
 }
 
 static void nap_ms(long ms)
@@ -215,7 +125,7 @@ static json_t *msgkey_json(const struct account *a, enum smimp_msgkey_kind kind)
 	return smimp_msgkey_to_json(&mk);
 }
 
-static int initialize(struct client *c, struct account *a, long n_keys)
+static int initialize(struct https_client *c, struct account *a, long n_keys)
 {
 	struct smimp_field f[2] = {smimp_text(a->address), smimp_text(a->password)};
 	struct smimp_record_values v = {0};
@@ -243,7 +153,7 @@ static int initialize(struct client *c, struct account *a, long n_keys)
 	s = smimp_json_dump(body);
 	json_decref(body);
 	snprintf(path, sizeof path, "initialize_account/%s", a->path_addr);
-	st = call(c, path, NULL, s, strlen(s));
+	st = https_client_call(c, path, NULL, s, strlen(s));
 	free(s);
 	if (st != 200) {
 		complain("initialize_account", c);
@@ -253,7 +163,7 @@ static int initialize(struct client *c, struct account *a, long n_keys)
 }
 
 /* GET + POST create_session: 0 and the session and token, or -1. */
-static int login(struct client *c, const struct account *a, char *session,
+static int login(struct https_client *c, const struct account *a, char *session,
 		 size_t cap, struct smimp_token *token)
 {
 	struct smimp_signed_hash sh;
@@ -263,9 +173,9 @@ static int login(struct client *c, const struct account *a, char *session,
 	int rc = -1;
 
 	snprintf(path, sizeof path, "create_session/%s", a->path_addr);
-	if (call(c, path, NULL, NULL, 0) != 200)
+	if (https_client_call(c, path, NULL, NULL, 0) != 200)
 		return -1;
-	j = reply_json(c);
+	j = https_client_json(c);
 	tok = json_string_value(json_object_get(j, "token"));
 	if (tok == NULL || smimp_hex_decode_str(token->b, sizeof token->b, tok) != SMIMP_OK) {
 		json_decref(j);
@@ -275,12 +185,12 @@ static int login(struct client *c, const struct account *a, char *session,
 	smimp_hex_encode(hex, sizeof hex, sh.b, sizeof sh.b);
 	snprintf(body, sizeof body, "{\"token\":\"%s\",\"signed_hash\":\"%s\"}", tok, hex);
 	json_decref(j);
-	if (call(c, path, NULL, body, strlen(body)) != 200) {
+	if (https_client_call(c, path, NULL, body, strlen(body)) != 200) {
 		if (c->status != 0 && c->status < 500)
 			complain("POST create_session", c);
 		return -1;
 	}
-	j = reply_json(c);
+	j = https_client_json(c);
 	sess = json_string_value(json_object_get(j, "session"));
 	if (sess != NULL && strlen(sess) < cap) {
 		strcpy(session, sess);
@@ -311,7 +221,7 @@ static long send_retries = 600;
 static int allow_refusals;
 
 /* Counts a transient failure: no answer, or a 5xx (shown, a few). */
-static void count_transient(struct sender *w, struct client *c, long st)
+static void count_transient(struct sender *w, struct https_client *c, long st)
 {
 	static atomic_int shown;
 
@@ -321,8 +231,7 @@ static void count_transient(struct sender *w, struct client *c, long st)
 	} else if (st >= 500) {
 		w->http5xx++;
 		if (atomic_fetch_add(&shown, 1) < 8)
-			fprintf(stderr, "crash-sender: 5xx: %ld %.200s\n", st,
-				c->out.p ? c->out.p : "");
+			fprintf(stderr, "crash-sender: 5xx: %ld %.200s\n", st, c->body);
 	}
 }
 
@@ -330,7 +239,7 @@ static void *load_thread(void *p)
 {
 	struct sender *w = p;
 	struct account *me = &accts[w->idx % n_accts];
-	struct client c;
+	struct https_client c;
 	struct smimp_token token;
 	char session[160] = "", path[512], fn[1024];
 	unsigned seed = 0x9e3779b9u ^ (w->idx * 2654435761u), n = 0;
@@ -372,7 +281,7 @@ static void *load_thread(void *p)
 			continue;
 		}
 		snprintf(body, sizeof body, "{\"address\":\"%s\"}", to->address);
-		st = call(&c, "get_message_key", session, body, strlen(body));
+		st = https_client_call(&c, "get_message_key", session, body, strlen(body));
 		if (st != 200) {
 			if (st == 401)
 				session[0] = '\0';
@@ -383,7 +292,7 @@ static void *load_thread(void *p)
 			nap_ms(50);
 			continue;
 		}
-		j = reply_json(&c);
+		j = https_client_json(&c);
 		if (j == NULL || smimp_msgkey_from_json(&mk, json_object_get(j, "message_key"),
 							&err) != SMIMP_OK) {
 			json_decref(j);
@@ -402,7 +311,7 @@ static void *load_thread(void *p)
 		json_decref(j);
 		n++;
 		snprintf(path, sizeof path, "get_pow_params/%s/email", to->path_addr);
-		st = call(&c, path, session, NULL, 0);
+		st = https_client_call(&c, path, session, NULL, 0);
 		if (st != 200) {
 			if (st == 401)
 				session[0] = '\0';
@@ -412,7 +321,7 @@ static void *load_thread(void *p)
 				count_transient(w, &c, st);
 			continue;
 		}
-		j = reply_json(&c);
+		j = https_client_json(&c);
 		s = json_string_value(json_object_get(j, "nonce"));
 		zb = (unsigned)json_integer_value(json_object_get(j, "zero_bits"));
 		if (s == NULL || smimp_hex_decode_str(nonce.b, sizeof nonce.b, s) != SMIMP_OK) {
@@ -449,7 +358,7 @@ static void *load_thread(void *p)
 		/* A lost answer: retry the identical body in the same session
 		 * (for up to about a minute: the server restarts meanwhile). */
 		for (long attempt = 0;; attempt++) {
-			st = call(&c, path, session, send, strlen(send));
+			st = https_client_call(&c, path, session, send, strlen(send));
 			if (!transient(st))
 				break;
 			count_transient(w, &c, st);
@@ -460,7 +369,7 @@ static void *load_thread(void *p)
 		}
 		w->status_hist[st / 100 < 6 ? st / 100 : 5]++;
 		if (st == 200) {
-			j = reply_json(&c);
+			j = https_client_json(&c);
 			s = json_string_value(json_object_get(j, "message_id"));
 			b64 = smimp_b64_encode((const uint8_t *)send, strlen(send));
 			if (s == NULL || strlen(s) != 64 || b64 == NULL) {
@@ -488,7 +397,7 @@ static void *load_thread(void *p)
 		}
 		free(send);
 	}
-	client_free(&c);
+	https_client_free(&c);
 	fclose(sent);
 	fclose(keys);
 	return NULL;
@@ -608,7 +517,7 @@ static int str_is(json_t *o, const char *key, const char *want)
 
 static int cmd_verify(const char *dir)
 {
-	struct client c;
+	struct https_client c;
 	long present = 0, bad = 0, listed = 0, dup_ids = 0, unlisted = 0;
 	char fn[1024];
 
@@ -637,7 +546,7 @@ static int cmd_verify(const char *dir)
 				bad++;
 				break;
 			}
-			j = reply_json(&c);
+			j = https_client_json(&c);
 			msgs = json_object_get(j, "messages");
 			json_array_foreach(msgs, k, m) {
 				const char *id = json_string_value(json_object_get(m, "message_id"));
@@ -682,11 +591,11 @@ static int cmd_verify(const char *dir)
 			if (read_call(&c, path, session) != 200) {
 				fprintf(stderr, "verify: LOST message %s to %s (answered 200, "
 					"retried %d): GET %ld %.200s\n", x->mid, x->recipient,
-					x->retried, c.status, c.out.p ? c.out.p : "");
+					x->retried, c.status, c.body);
 				bad++;
 				continue;
 			}
-			stored = reply_json(&c);
+			stored = https_client_json(&c);
 			sentj = json_loads(x->body, 0, NULL);
 			if (stored == NULL || sentj == NULL) {
 				bad++;
@@ -721,9 +630,9 @@ static int cmd_verify(const char *dir)
 			free(ids[i]);
 		free(ids);
 		snprintf(path, sizeof path, "destroy_session");
-		call(&c, path, session, "{}", 2);
+		https_client_call(&c, path, session, "{}", 2);
 	}
-	client_free(&c);
+	https_client_free(&c);
 	/* the same message_id answered twice (two 200s naming one id) is
 	 * allowed only for an identical retry; our senders never retry after
 	 * a 200, so every recorded id must be distinct */
@@ -776,7 +685,7 @@ static double now_s(void)
  * keep-alive connection; prints the count, the failures and the slowest. */
 static int cmd_probe(const char *address, double seconds)
 {
-	struct client c;
+	struct https_client c;
 	char path[512];
 	const char *h = strchr(address, '#');
 	double end = now_s() + seconds, worst = 0, sum = 0;
@@ -790,7 +699,7 @@ static int cmd_probe(const char *address, double seconds)
 	while (now_s() < end) {
 		double t0 = now_s(), dt;
 
-		if (call(&c, path, NULL, NULL, 0) != 200)
+		if (https_client_call(&c, path, NULL, NULL, 0) != 200)
 			bad++;
 		dt = now_s() - t0;
 		sum += dt;
@@ -799,7 +708,7 @@ static int cmd_probe(const char *address, double seconds)
 		n++;
 		nap_ms(20);
 	}
-	client_free(&c);
+	https_client_free(&c);
 	printf("probe: %ld calls, %ld failed, mean %.1f ms, max %.1f ms\n", n, bad,
 	       n ? 1000 * sum / (double)n : 0, 1000 * worst);
 	return bad == 0 ? 0 : 1;
@@ -835,7 +744,7 @@ static int load_accounts(const char *file)
 int main(int argc, char **argv)
 {
 	const char *b = getenv("CS_BASE");
-	char host[256], connect_to[600];
+	char host[256];
 	unsigned port;
 	int rc = 2;
 
@@ -851,7 +760,6 @@ int main(int argc, char **argv)
 		return 1;
 	snprintf(base, sizeof base, "%s", b);
 	snprintf(connect_to, sizeof connect_to, "%s:%u:127.0.0.1:%u", host, port, port);
-	resolve = curl_slist_append(NULL, connect_to);
 	if (strcmp(argv[1], "probe") == 0 && argc == 4)
 		return cmd_probe(argv[2], atof(argv[3]));
 	if (load_accounts(argv[2]) != 0) {
@@ -859,14 +767,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "init") == 0 && argc == 4) {
-		struct client c;
+		struct https_client c;
 
 		client_init(&c);
 		rc = 0;
 		for (unsigned i = 0; i < n_accts; i++)
 			if (initialize(&c, &accts[i], atol(argv[3])) != 0)
 				rc = 1;
-		client_free(&c);
+		https_client_free(&c);
 	} else if (strcmp(argv[1], "load") == 0 && argc == 6) {
 		stop_file = argv[5];
 		if (getenv("CS_SEND_RETRIES") != NULL)
@@ -878,7 +786,6 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "crash-sender: bad command line\n");
 	}
-	curl_slist_free_all(resolve);
 	curl_global_cleanup();
 	return rc;
 }
