@@ -2,19 +2,24 @@
  * record N+1 signed by the old key, with a new non-ephemeral key and a
  * batch of ephemeral keys signed by the new key, in one update_profile.
  *
- * Crash safety: the keystore as it will be after the rotation (new master
- * current, the old one kept among old_masters, old message keys discarded
- * but kept 30 days, the new message keys) is written first to
+ * Crash safety: the rotation itself (the new master key and the new
+ * message keys, nothing else) is written first to
  * HOME/accounts/ADDRESS/keystore.rotating, encrypted like the keystore.
  * Only after the server's 200 (or, when the answer was lost, after the
- * published history shows the new key) does it replace the keystore.
- * Running the command again resumes an interrupted rotation. Untrusted
- * input: the server's answers and the own history (validated, pinned). */
+ * published history shows the new key) is it applied to the keystore as
+ * it is then (new master current, the old one kept among old_masters,
+ * every message key held discarded but kept 30 days, the new ones added)
+ * and that file removed. Running the command again resumes an interrupted
+ * rotation with the same keys; keys other commands added to the keystore
+ * in between are kept, since the key list is never taken from the copy.
+ * Untrusted input: the server's answers and the own history (validated,
+ * pinned). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sodium.h>
 
 #include "smimp/hex.h"
 #include "smimp/key.h"
@@ -27,94 +32,113 @@
 
 #define DEFAULT_EPHEMERAL 50
 
-/* A deep copy of ks in secret memory. */
-static struct smc_keystore *ks_clone(const struct smc_keystore *ks)
+/* The rotation: a new master key, a new non-ephemeral key and n_eph
+ * ephemeral keys, saved to rot_path (encrypted with the keystore's key)
+ * before the server hears of them. */
+static int make_rotation(const struct smc_keystore *ks, const char *rot_path,
+			 size_t n_eph, struct smc_keystore **out,
+			 struct smc_err *e)
 {
-	struct smc_keystore *n = smc_secret_alloc(sizeof *n);
+	struct smc_keystore *n;
+	size_t idx;
 
-	if (n == NULL)
-		return NULL;
-	memcpy(n, ks, sizeof *n);
-	n->lock_fd = -1; /* the lock stays with ks */
-	n->old_masters = NULL;
-	n->nonephemeral = NULL;
-	n->ephemeral = NULL;
-	n->cap_nonephemeral = n->cap_ephemeral = 0;
-	n->old_masters = smc_secret_alloc((ks->n_old_masters + 1) *
-					  sizeof *n->old_masters);
-	n->nonephemeral = smc_secret_alloc((ks->n_nonephemeral + 1) *
-					   sizeof *n->nonephemeral);
-	n->ephemeral = smc_secret_alloc((ks->n_ephemeral + 1) *
-					sizeof *n->ephemeral);
-	if (n->old_masters == NULL || n->nonephemeral == NULL ||
-	    n->ephemeral == NULL) {
-		smc_keystore_free(n);
-		return NULL;
-	}
-	if (ks->n_old_masters)
-		memcpy(n->old_masters, ks->old_masters,
-		       ks->n_old_masters * sizeof *n->old_masters);
-	if (ks->n_nonephemeral)
-		memcpy(n->nonephemeral, ks->nonephemeral,
-		       ks->n_nonephemeral * sizeof *n->nonephemeral);
-	if (ks->n_ephemeral)
-		memcpy(n->ephemeral, ks->ephemeral,
-		       ks->n_ephemeral * sizeof *n->ephemeral);
-	n->cap_nonephemeral = ks->n_nonephemeral + 1;
-	n->cap_ephemeral = ks->n_ephemeral + 1;
-	return n;
-}
-
-/* The keystore after the rotation, saved to rot_path. */
-static int make_rotated(const struct smc_keystore *ks, const char *rot_path,
-			size_t n_eph, struct smc_keystore **out,
-			struct smc_err *e)
-{
-	struct smc_keystore *n = ks_clone(ks);
-	int64_t now = smimp_timestamp_now();
-	size_t idx, first;
-
-	*out = NULL;
-	if (n == NULL)
-		return smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
-	/* old_masters has room for one more (ks_clone). */
-	n->old_masters[n->n_old_masters] = ks->master;
-	n->old_masters[n->n_old_masters].replaced_at = now;
-	n->n_old_masters++;
-	smimp_sign_keypair_generate(&n->master.kp);
-	n->master.created_at = now;
-	n->master.replaced_at = 0;
-	/* The server drops every message key signed by the old master in
-	 * the same transaction: keep the secrets 30 days for mail in flight. */
-	for (size_t i = 0; i < n->n_nonephemeral; i++)
-		if (n->nonephemeral[i].discarded_at == 0)
-			n->nonephemeral[i].discarded_at = now;
-	for (size_t i = 0; i < n->n_ephemeral; i++)
-		if (n->ephemeral[i].discarded_at == 0)
-			n->ephemeral[i].discarded_at = now;
+	if (smc_keystore_new_sibling(ks, rot_path, &n, e) != 0)
+		return -1;
 	if (smc_keystore_add_nonephemeral(n, &idx, e) != 0 ||
-	    smc_keystore_add_ephemeral(n, n_eph, &first, e) != 0)
-		goto fail;
-	/* Marked uploaded: this keystore only becomes the real one once the
-	 * server has them. */
-	n->nonephemeral[idx].uploaded_at = now;
-	for (size_t i = first; i < n->n_ephemeral; i++)
-		n->ephemeral[i].uploaded_at = now;
-	if (strlen(rot_path) >= sizeof n->path) {
-		smc_fail(e, SMC_EXIT_CONFIG, "home path too long");
-		goto fail;
+	    smc_keystore_add_ephemeral(n, n_eph, NULL, e) != 0 ||
+	    smc_keystore_save(n, e) != 0) {
+		smc_keystore_free(n);
+		return -1;
 	}
-	memcpy(n->path, rot_path, strlen(rot_path) + 1);
-	if (smc_keystore_save(n, e) != 0)
-		goto fail;
 	*out = n;
 	return 0;
-fail:
-	smc_keystore_free(n);
-	return -1;
 }
 
-/* The keys of the rotated keystore that the update carries. */
+/* Marks every key of v in use discarded at now: the server drops every
+ * message key signed by the old master in the same transaction as the
+ * rotation; the secrets stay 30 days for mail in flight. */
+static void discard_all(struct smc_ks_key *v, size_t n, int64_t now)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].discarded_at == 0)
+			v[i].discarded_at = now;
+}
+
+/* Adds rot's keys in use to ks, marked uploaded at now. Those are the
+ * rotation's new keys; a keystore.rotating written by an earlier version
+ * is a whole copy of the keystore, whose other keys are all discarded. */
+static int add_new_keys(struct smc_keystore *ks, const struct smc_ks_key *v,
+			size_t n, bool ephemeral, int64_t now,
+			struct smc_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct smc_ks_key k;
+		int rc;
+
+		if (v[i].discarded_at != 0)
+			continue;
+		k = v[i];
+		k.uploaded_at = now;
+		rc = smc_keystore_add_copy(ks, ephemeral, &k, e);
+		sodium_memzero(&k, sizeof k);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static size_t count_live(const struct smc_ks_key *v, size_t n)
+{
+	size_t live = 0;
+
+	for (size_t i = 0; i < n; i++)
+		live += v[i].discarded_at == 0;
+	return live;
+}
+
+/* Fails unless ks has room for rot's keys (SMC_KS_MAX_KEYS of a kind).
+ * Checked before the server hears of the rotation, with the lock held
+ * until the commit: once the server has the new key the commit must not
+ * fail on it. */
+static int check_room(const struct smc_keystore *ks,
+		      const struct smc_keystore *rot, struct smc_err *e)
+{
+	if (ks->n_ephemeral + count_live(rot->ephemeral, rot->n_ephemeral) >
+		    SMC_KS_MAX_KEYS ||
+	    ks->n_nonephemeral + count_live(rot->nonephemeral,
+					    rot->n_nonephemeral) >
+		    SMC_KS_MAX_KEYS)
+		return smc_fail(e, SMC_EXIT_DATAERR, "the keystore has no room "
+				"for the new message keys (at most %u of a "
+				"kind, discarded ones included); nothing was "
+				"sent", SMC_KS_MAX_KEYS);
+	return 0;
+}
+
+/* Applies the rotation rot to ks, which is locked and holds the keystore
+ * as it is now: rot's master key becomes current, the old one is kept,
+ * every message key ks holds is discarded and rot's are added. The copy
+ * made when the rotation began is not used for the key list, so the keys
+ * that other commands added between an interrupted run and its resume (a
+ * refill, an automatic top-up, keys rotate) are all kept. */
+static int apply_rotation(struct smc_keystore *ks,
+			  const struct smc_keystore *rot, struct smc_err *e)
+{
+	int64_t now = smimp_timestamp_now();
+
+	discard_all(ks->nonephemeral, ks->n_nonephemeral, now);
+	discard_all(ks->ephemeral, ks->n_ephemeral, now);
+	if (smc_keystore_replace_master(ks, &rot->master, now, e) != 0 ||
+	    add_new_keys(ks, rot->nonephemeral, rot->n_nonephemeral, false,
+			 now, e) != 0 ||
+	    add_new_keys(ks, rot->ephemeral, rot->n_ephemeral, true, now,
+			 e) != 0)
+		return -1;
+	return 0;
+}
+
+/* The update: record rec and the rotation's message keys, signed by its
+ * new master key. */
 static json_t *update_body(const struct smc_keystore *n,
 			   const struct smimp_record *rec)
 {
@@ -147,16 +171,16 @@ fail:
 	return NULL;
 }
 
-/* The rotated keystore becomes the keystore. */
-static int commit(struct smc_keystore *n, const char *ks_path,
+/* The server has the rotation: it becomes the keystore's state, saved
+ * over the keystore (ks is locked), and rot_path goes. A crash before the
+ * save leaves rot_path for the next run to finish with; one after it
+ * leaves a rot_path whose master key is the keystore's, only removed. */
+static int commit(struct smc_keystore *ks, const struct smc_keystore *rot,
 		  const char *rot_path, struct smc_err *e)
 {
-	if (strlen(ks_path) >= sizeof n->path)
-		return smc_fail(e, SMC_EXIT_CONFIG, "home path too long");
-	memcpy(n->path, ks_path, strlen(ks_path) + 1);
-	if (smc_keystore_save(n, e) != 0)
+	if (apply_rotation(ks, rot, e) != 0 || smc_keystore_save(ks, e) != 0)
 		return smc_fail_prefix(e, "the server has the new key but the "
-				       "keystore could not be replaced (the "
+				       "keystore could not be updated (the "
 				       "new key is safe in %s; run smimp "
 				       "rotate-master-key again)", rot_path);
 	if (unlink(rot_path) != 0)
@@ -193,14 +217,36 @@ static int parse(struct smc_ctx *c, int argc, char **argv, size_t *n_eph,
 	return 0;
 }
 
+/* Opens the keystore.rotating of an earlier run (asking the passphrase
+ * again: it is encrypted like the keystore). */
+static int open_rotation(struct smc_ctx *c, const struct smc_keystore *ks,
+			 const char *rot_path, struct smc_keystore **out,
+			 struct smc_err *e)
+{
+	char *pass = NULL;
+	int rc;
+
+	if (smc_passphrase_get(c->passphrase_file, ks->address, 0, &pass,
+			       e) != 0)
+		return -1;
+	rc = smc_keystore_open(rot_path, pass, out, e);
+	smc_secret_free(pass);
+	if (rc != 0)
+		return smc_fail_prefix(e, "%s", rot_path);
+	if (strcmp((*out)->address, ks->address) != 0)
+		return smc_fail(e, SMC_EXIT_CONFIG, "%s belongs to another "
+				"account", rot_path);
+	return 0;
+}
+
 static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
 	struct smc_account a;
-	struct smc_keystore *n = NULL, *old = NULL;
+	struct smc_keystore *rot = NULL;
 	struct smc_identity id;
 	struct smimp_record rec;
 	struct smc_record_changes ch;
-	char dir[PATH_MAX], ks_path[PATH_MAX], rot_path[PATH_MAX + 32];
+	char dir[PATH_MAX], rot_path[PATH_MAX + 32];
 	char old_hex[65], new_hex[65];
 	const struct smimp_sign_pk *latest;
 	json_t *body = NULL;
@@ -214,16 +260,15 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 	rc = -1;
 	if (smc_account_open(c, &a, e) != 0)
 		return -1;
-	/* Locked until the command ends: the rotated keystore is a copy of
-	 * this one that replaces it after the server's answer, so no other
-	 * command may change the keystore in between. The lock also guards
+	/* Locked until the command ends: the keystore seen here is the one
+	 * the rotation is applied to after the server's answer, and the
+	 * server drops every key signed by the old master, so no other
+	 * command may upload one in between. The lock also guards
 	 * keystore.rotating. */
 	if (smc_keystore_lock(a.ks, e) != 0)
 		goto out;
 	if (smc_home_account_dir(&c->home, a.ks->address, 0, dir, sizeof dir,
-				 e) != 0 ||
-	    smc_home_keystore_path(&c->home, a.ks->address, ks_path,
-				   sizeof ks_path, e) != 0)
+				 e) != 0)
 		goto out;
 	if ((size_t)snprintf(rot_path, sizeof rot_path, "%s/keystore.rotating",
 			     dir) >= PATH_MAX) {
@@ -233,29 +278,14 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 	smimp_hex_encode(old_hex, sizeof old_hex, a.ks->master.kp.pk.b, 32);
 
 	if (smc_path_exists(rot_path)) {
-		char *pass = NULL;
-
 		smc_say(c, "an earlier rotation did not finish: resuming it "
-			"(the passphrase opens its keystore too)");
-		if (smc_passphrase_get(c->passphrase_file, a.ks->address, 0,
-				       &pass, e) != 0)
+			"(the passphrase opens its file too)");
+		if (open_rotation(c, a.ks, rot_path, &rot, e) != 0)
 			goto out;
-		rc = smc_keystore_open(rot_path, pass, &n, e);
-		smc_secret_free(pass);
-		if (rc != 0) {
-			smc_fail_prefix(e, "%s", rot_path);
-			rc = -1;
-			goto out;
-		}
-		rc = -1;
 		resumed = 1;
-		if (strcmp(n->address, a.ks->address) != 0) {
-			smc_fail(e, SMC_EXIT_CONFIG, "%s belongs to another "
-				 "account", rot_path);
-			goto out;
-		}
-		if (smimp_sign_pk_equal(&n->master.kp.pk, &a.ks->master.kp.pk)) {
-			/* The keystore was replaced; only the cleanup was
+		if (smimp_sign_pk_equal(&rot->master.kp.pk,
+					&a.ks->master.kp.pk)) {
+			/* The keystore was updated; only the cleanup was
 			 * left. Not a reason to rotate once more. */
 			(void)unlink(rot_path);
 			printf("the earlier rotation of %s had finished (key "
@@ -271,9 +301,9 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 		goto out;
 	have_id = 1;
 	latest = smimp_history_latest_key(&id.history);
-	if (n != NULL && smimp_sign_pk_equal(latest, &n->master.kp.pk)) {
+	if (rot != NULL && smimp_sign_pk_equal(latest, &rot->master.kp.pk)) {
 		smc_say(c, "the server already has the new key: finishing");
-		if (commit(n, ks_path, rot_path, e) != 0)
+		if (commit(a.ks, rot, rot_path, e) != 0)
 			goto out;
 		goto verify;
 	}
@@ -283,18 +313,20 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 			 "rotated to; refusing to rotate", a.ks->address);
 		goto out;
 	}
-	if (n == NULL) {
+	if (rot == NULL) {
 		smc_say(c, "making a new master key, 1 non-ephemeral and %zu "
 			"ephemeral message keys", n_eph);
-		if (make_rotated(a.ks, rot_path, n_eph, &n, e) != 0)
+		if (make_rotation(a.ks, rot_path, n_eph, &rot, e) != 0)
 			goto out;
 	}
+	if (check_room(a.ks, rot, e) != 0)
+		goto out;
 	memset(&ch, 0, sizeof ch);
-	ch.public_key = &n->master.kp.pk;
-	if (smc_selfrec_build_next(&id.history, &ch, n->master.created_at,
+	ch.public_key = &rot->master.kp.pk;
+	if (smc_selfrec_build_next(&id.history, &ch, rot->master.created_at,
 				   &a.ks->master.kp.sk, &rec, e) != 0)
 		goto out;
-	body = update_body(n, &rec);
+	body = update_body(rot, &rec);
 	if (body == NULL) {
 		smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
 		goto out;
@@ -310,7 +342,7 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 			 "rotate-master-key again to finish", rot_path);
 		goto out;
 	}
-	if (commit(n, ks_path, rot_path, e) != 0)
+	if (commit(a.ks, rot, rot_path, e) != 0)
 		goto out;
 	/* The server ended our other sessions; this one ends too. */
 	smc_logout(c->t, &a.session);
@@ -324,15 +356,12 @@ verify:
 	}
 	have_id = 1;
 	if (!smimp_sign_pk_equal(smimp_history_latest_key(&id.history),
-				 &n->master.kp.pk)) {
+				 &a.ks->master.kp.pk)) {
 		smc_fail(e, SMC_EXIT_PROTOCOL, "the server answered 200 but "
 			 "does not publish the new key");
 		goto out;
 	}
 	/* The new key logs in. */
-	old = a.ks;
-	a.ks = n;
-	n = NULL;
 	if (smc_account_login(c, &a, e) != 0) {
 		smc_fail_prefix(e, "the rotation is published, but logging in "
 				"with the new key failed");
@@ -366,8 +395,7 @@ out:
 		smc_identity_free(&id);
 	json_decref(body);
 	smimp_record_free(&rec);
-	smc_keystore_free(n);
-	smc_keystore_free(old);
+	smc_keystore_free(rot);
 	smc_account_close(c, &a);
 	return rc;
 }
@@ -382,15 +410,16 @@ const struct smc_command smc_cmd_rotate_master_key = {
 	"message key signed by the old key and ends the account's other\n"
 	"sessions. Afterwards the published history is fetched and checked,\n"
 	"and the new key logs in.\n\n"
-	"Everything is written to HOME/accounts/ADDRESS/keystore.rotating\n"
-	"before the call and replaces the keystore only once the server has\n"
-	"it. If the command is interrupted or the answer is lost, run it\n"
+	"The new keys are written to HOME/accounts/ADDRESS/keystore.rotating\n"
+	"before the call and go into the keystore only once the server has\n"
+	"them. If the command is interrupted or the answer is lost, run it\n"
 	"again: it resumes with the same keys (the passphrase is asked for\n"
-	"both files). The old master key and the old message keys stay in the\n"
-	"keystore (message keys for 30 days) so mail already on its way can\n"
-	"still be read. Contacts holding a pin of the old identity follow the\n"
-	"change when they next resolve the address: the new record extends\n"
-	"the history they pinned.\n\n"
+	"both files), and keys that other commands added meanwhile (keys\n"
+	"refill) are kept. The old master key and the old message keys stay\n"
+	"in the keystore (message keys for 30 days) so mail already on its\n"
+	"way can still be read. Contacts holding a pin of the old identity\n"
+	"follow the change when they next resolve the address: the new record\n"
+	"extends the history they pinned.\n\n"
 	"  --ephemeral N  ephemeral keys to publish (default 50, 0-10000)\n"
 	"  --json         print the result as JSON\n",
 	run,

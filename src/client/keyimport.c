@@ -143,6 +143,52 @@ out:
 	return rc;
 }
 
+/* Adds entry (of message id) to store's key list, unless that message was
+ * imported before or the list is full. */
+static int imp_append(json_t *store, const char *id, json_t *entry,
+		      struct smc_err *e)
+{
+	json_t *keys = json_object_get(store, "keys"), *v;
+	size_t i;
+
+	json_array_foreach(keys, i, v) {
+		const char *mid = json_string_value(
+			json_object_get(v, "message_id"));
+
+		if (mid != NULL && strcmp(mid, id) == 0)
+			return smc_fail(e, SMC_EXIT_CANTCREAT, "the key of "
+					"message %s was imported before (%s); "
+					"nothing changed", id,
+					json_string_value(json_object_get(
+						v, "imported_at")));
+	}
+	if (json_array_size(keys) >= IMP_MAX_KEYS)
+		return smc_fail(e, SMC_EXIT_CANTCREAT, "%u imported keys "
+				"already", IMP_MAX_KEYS);
+	if (json_array_append(keys, entry) != 0)
+		return smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
+	return 0;
+}
+
+/* The read-modify-write of the imported file, under the keystore's lock
+ * (the file is encrypted with the keystore's key): without it, of two
+ * imports at once the later save would drop the other's entry. */
+static int imp_add(struct smc_keystore *ks, const char *path, const char *id,
+		   json_t *entry, struct smc_err *e)
+{
+	json_t *store;
+	int rc = -1;
+
+	if (smc_keystore_lock(ks, e) != 0)
+		return -1;
+	store = imp_load(ks, path, e);
+	if (store != NULL && imp_append(store, id, entry, e) == 0)
+		rc = imp_save(ks, path, store, e);
+	json_decref(store);
+	smc_keystore_unlock(ks);
+	return rc;
+}
+
 /* The entry to store, and what to show (public half, note). */
 static json_t *entry_of(const struct smimp_payload *p, char *pub_hex,
 			size_t pub_size, const char **kind_out,
@@ -202,8 +248,7 @@ int smc_keyimport_run(struct smc_ctx *c, struct smc_account *a,
 	const char *kind = "", *note = NULL;
 	char id[65], endpoint[128], dir[PATH_MAX], path[PATH_MAX + 16];
 	char pub_hex[65], ts[SMIMP_TIMESTAMP_LEN + 1];
-	size_t i;
-	json_t *ans = NULL, *store = NULL, *entry = NULL, *v;
+	json_t *ans = NULL, *entry = NULL;
 	int rc = -1, have_rr = 0;
 
 	memset(&se, 0, sizeof se);
@@ -268,30 +313,7 @@ int smc_keyimport_run(struct smc_ctx *c, struct smc_account *a,
 				 e) != 0)
 		goto out;
 	snprintf(path, sizeof path, "%s/imported", dir);
-	store = imp_load(a->ks, path, e);
-	if (store == NULL)
-		goto out;
-	json_array_foreach(json_object_get(store, "keys"), i, v) {
-		const char *mid = json_string_value(json_object_get(v, "message_id"));
-
-		if (mid != NULL && strcmp(mid, id) == 0) {
-			smc_fail(e, SMC_EXIT_CANTCREAT, "the key of message %s "
-				 "was imported before (%s); nothing changed",
-				 id, json_string_value(json_object_get(
-					     v, "imported_at")));
-			goto out;
-		}
-	}
-	if (json_array_size(json_object_get(store, "keys")) >= IMP_MAX_KEYS) {
-		smc_fail(e, SMC_EXIT_CANTCREAT, "%u imported keys already",
-			 IMP_MAX_KEYS);
-		goto out;
-	}
-	if (json_array_append(json_object_get(store, "keys"), entry) != 0) {
-		smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
-		goto out;
-	}
-	if (imp_save(a->ks, path, store, e) != 0)
+	if (imp_add(a->ks, path, id, entry, e) != 0)
 		goto out;
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
@@ -321,7 +343,6 @@ int smc_keyimport_run(struct smc_ctx *c, struct smc_account *a,
 	}
 out:
 	json_decref(entry);
-	json_decref(store);
 	json_decref(ans);
 	if (have_rr)
 		smc_read_result_clear(&rr);

@@ -3,7 +3,9 @@
  * verified and its content decrypted with our message key, and the key it
  * carries is added to HOME/accounts/ADDRESS/imported, a file encrypted
  * (crypto_secretbox, fresh nonce per write) with the keystore's file key,
- * 0600, replaced atomically. Only ever on the user's explicit request.
+ * 0600, replaced atomically under the keystore's lock (keystore.lock), so
+ * that concurrent imports lose no entry. Only ever on the user's explicit
+ * request.
  * Untrusted input: the stored envelope, the sender's history and the
  * decrypted payload. */
 #ifndef SMC_KEYIMPORT_H

@@ -122,27 +122,46 @@ static int listed(const struct smc_server_keys *sk,
 	return 0;
 }
 
-/* smc_keys_refill with the keystore locked and freshly loaded. */
-static int refill_locked(struct smc_ctx *c, struct smc_account *a, size_t n,
+/* Whether the ephemeral key k, in use, is still unissued: never uploaded,
+ * or listed by the server. An uploaded key it no longer lists was issued. */
+static int unissued(const struct smc_ks_key *k,
+		    const struct smc_server_keys *sk)
+{
+	return k->uploaded_at == 0 || listed(sk, &k->kp.pk);
+}
+
+/* The keys the next POST ephemeral_keys would carry without new ones. */
+static size_t count_unissued(const struct smc_keystore *ks,
+			     const struct smc_server_keys *sk)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ks->n_ephemeral; i++)
+		if (ks->ephemeral[i].discarded_at == 0 &&
+		    unissued(&ks->ephemeral[i], sk))
+			n++;
+	return n;
+}
+
+/* smc_keys_refill with the keystore locked and freshly loaded, and sk
+ * fetched under the lock. */
+static int refill_locked(struct smc_ctx *c, struct smc_account *a,
+			 const struct smc_server_keys *sk, size_t n,
 			 struct smc_refill_result *r, struct smc_err *e)
 {
 	struct smc_keystore *ks = a->ks;
-	struct smc_server_keys sk;
 	json_t *body = NULL, *keys = NULL;
 	uint8_t *send = NULL;
 	int64_t now = smimp_timestamp_now();
 	size_t live = 0;
 	int rc = -1;
 
-	if (smc_keys_fetch_server(c, a, &sk, e) != 0)
-		return -1;
 	/* The new keys are on disk before the server hears of them. */
 	if (n > 0) {
 		if (smc_keystore_add_ephemeral(ks, n, NULL, e) != 0 ||
-		    smc_keystore_save(ks, e) != 0) {
-			smc_fail_prefix(e, "saving %zu new ephemeral keys", n);
-			goto out;
-		}
+		    smc_keystore_save(ks, e) != 0)
+			return smc_fail_prefix(e, "saving %zu new ephemeral "
+					       "keys", n);
 		r->added = n;
 	}
 	send = calloc(ks->n_ephemeral + 1, 1);
@@ -157,7 +176,7 @@ static int refill_locked(struct smc_ctx *c, struct smc_account *a, size_t n,
 
 		if (k->discarded_at != 0)
 			continue;
-		if (k->uploaded_at != 0 && !listed(&sk, &k->kp.pk)) {
+		if (!unissued(k, sk)) {
 			/* Issued (or dropped by the server): keep the secret
 			 * for a message still on its way, 30 days. */
 			k->discarded_at = now;
@@ -208,7 +227,6 @@ out:
 	free(send);
 	json_decref(keys);
 	json_decref(body);
-	smc_server_keys_free(&sk);
 	return rc;
 }
 
@@ -221,7 +239,8 @@ out:
 int smc_keys_refill(struct smc_ctx *c, struct smc_account *a, size_t n,
 		    struct smc_refill_result *r, struct smc_err *e)
 {
-	int rc;
+	struct smc_server_keys sk;
+	int rc = -1;
 
 	memset(r, 0, sizeof *r);
 	if (n > SMC_KEYMAINT_MAX_REFILL)
@@ -229,7 +248,10 @@ int smc_keys_refill(struct smc_ctx *c, struct smc_account *a, size_t n,
 				SMC_KEYMAINT_MAX_REFILL);
 	if (smc_keystore_lock(a->ks, e) != 0)
 		return -1;
-	rc = refill_locked(c, a, n, r, e);
+	if (smc_keys_fetch_server(c, a, &sk, e) == 0) {
+		rc = refill_locked(c, a, &sk, n, r, e);
+		smc_server_keys_free(&sk);
+	}
 	smc_keystore_unlock(a->ks);
 	return rc;
 }
@@ -307,42 +329,76 @@ int smc_keys_rotate_nonephemeral(struct smc_ctx *c, struct smc_account *a,
 	return rc;
 }
 
-int smc_keymaint_auto(struct smc_ctx *c, struct smc_account *a,
-		      struct smc_keymaint_report *report,
-		      struct smc_err *e)
+/* The top-up of smc_keymaint_auto, locked: how many keys to add is
+ * decided from the server's list and the keystore as they are under the
+ * lock, so that of two top-ups at once the second sees the first one's
+ * keys instead of adding as many again. */
+static int top_up_locked(struct smc_ctx *c, struct smc_account *a,
+			 struct smc_keymaint_report *report,
+			 struct smc_err *e)
 {
-	struct smc_keymaint_report dummy;
 	struct smc_server_keys sk;
 	struct smc_refill_result rr;
-	const struct smc_ks_key *cur;
-	int64_t now = smimp_timestamp_now();
+	size_t have, n;
+	int rc = 0;
 
-	if (report == NULL)
-		report = &dummy;
-	memset(report, 0, sizeof *report);
 	if (smc_keys_fetch_server(c, a, &sk, e) != 0)
 		return -1;
 	report->unissued_before = sk.n_ours;
-	smc_server_keys_free(&sk);
-	if (report->unissued_before < SMC_KEYMAINT_LOW) {
-		size_t n = SMC_KEYMAINT_TARGET - report->unissued_before;
-
+	if (sk.n_ours < SMC_KEYMAINT_LOW) {
+		/* Keys made by a refill whose upload failed count too: they
+		 * go up with this POST. */
+		have = count_unissued(a->ks, &sk);
+		n = have < SMC_KEYMAINT_TARGET ? SMC_KEYMAINT_TARGET - have : 0;
 		smc_say(c, "only %zu ephemeral keys left on the server: "
-			"adding %zu", report->unissued_before, n);
-		if (smc_keys_refill(c, a, n, &rr, e) != 0)
-			return -1;
+			"adding %zu", sk.n_ours, n);
+		memset(&rr, 0, sizeof rr);
+		rc = refill_locked(c, a, &sk, n, &rr, e);
 		report->refilled = rr.added;
 	}
+	smc_server_keys_free(&sk);
+	return rc;
+}
+
+/* smc_keymaint_auto with the keystore locked and freshly loaded: both
+ * decisions are taken on the keystore and the server's list as they are
+ * under the lock, which is held until the keys are uploaded. */
+static int maintain_locked(struct smc_ctx *c, struct smc_account *a,
+			   struct smc_keymaint_report *report,
+			   struct smc_err *e)
+{
+	const struct smc_ks_key *cur;
+
+	if (top_up_locked(c, a, report, e) != 0)
+		return -1;
 	cur = smc_keystore_current_nonephemeral(a->ks);
-	report->ne_age = cur != NULL ? now - cur->created_at : -1;
+	report->ne_age = cur != NULL ? smimp_timestamp_now() - cur->created_at
+				     : -1;
 	if (cur == NULL || cur->uploaded_at == 0 ||
 	    report->ne_age > SMC_KEYMAINT_NEPH_MAX_AGE) {
 		smc_say(c, "replacing the non-ephemeral key%s",
 			cur != NULL && cur->uploaded_at != 0
 				? " (older than 7 days)" : "");
-		if (smc_keys_rotate_nonephemeral(c, a, e) != 0)
+		if (rotate_nonephemeral_locked(c, a, e) != 0)
 			return -1;
 		report->rotated = 1;
 	}
 	return 0;
+}
+
+int smc_keymaint_auto(struct smc_ctx *c, struct smc_account *a,
+		      struct smc_keymaint_report *report,
+		      struct smc_err *e)
+{
+	struct smc_keymaint_report dummy;
+	int rc;
+
+	if (report == NULL)
+		report = &dummy;
+	memset(report, 0, sizeof *report);
+	if (smc_keystore_lock(a->ks, e) != 0)
+		return -1;
+	rc = maintain_locked(c, a, report, e);
+	smc_keystore_unlock(a->ks);
+	return rc;
 }

@@ -78,9 +78,12 @@ struct smc_keymaint_report {
  * (smc_account_login): refills to SMC_KEYMAINT_TARGET when the server has
  * fewer than SMC_KEYMAINT_LOW unissued ephemeral keys of ours, and replaces
  * the non-ephemeral key when it is older than SMC_KEYMAINT_NEPH_MAX_AGE or
- * an earlier replacement did not finish. report may be NULL. Errors are
- * returned; a caller whose main job is something else may print e and go
- * on (nothing is lost: the keystore is saved before every call). */
+ * an earlier replacement did not finish. Both are decided and done under
+ * the keystore lock, so of two top-ups at once only the first adds keys
+ * (keys of a refill whose upload failed count toward the target and go up
+ * too). report may be NULL. Errors are returned; a caller whose main job
+ * is something else may print e and go on (nothing is lost: the keystore
+ * is saved before every call). */
 int smc_keymaint_auto(struct smc_ctx *c, struct smc_account *a,
 		      struct smc_keymaint_report *report, struct smc_err *e);
 

@@ -58,6 +58,24 @@ static struct smc_keystore *ks_alloc(void)
 	return ks;
 }
 
+/* An empty keystore object for path (shorter than PATH_MAX) that encrypts
+ * with ks's file key: the same salt, limits and derived key, so ks's
+ * passphrase opens it. */
+static struct smc_keystore *ks_alloc_like(const struct smc_keystore *ks,
+					  const char *path)
+{
+	struct smc_keystore *n = ks_alloc();
+
+	if (n == NULL)
+		return NULL;
+	strcpy(n->path, path);
+	n->opslimit = ks->opslimit;
+	n->memlimit = ks->memlimit;
+	memcpy(n->salt, ks->salt, sizeof n->salt);
+	memcpy(n->key, ks->key, sizeof n->key);
+	return n;
+}
+
 /* Takes the lock file beside the keystore: the keystore file itself is
  * replaced by every save, and a lock on it would go with the old file. */
 static int lock_file(struct smc_keystore *ks, struct smc_err *e)
@@ -131,6 +149,44 @@ int smc_keystore_add_nonephemeral(struct smc_keystore *ks, size_t *index,
 		return -1;
 	*index = ks->n_nonephemeral;
 	new_key(&ks->nonephemeral[ks->n_nonephemeral++], smimp_timestamp_now());
+	return 0;
+}
+
+int smc_keystore_add_copy(struct smc_keystore *ks, bool ephemeral,
+			  const struct smc_ks_key *k, struct smc_err *e)
+{
+	struct smc_ks_key **v = ephemeral ? &ks->ephemeral : &ks->nonephemeral;
+	size_t *n = ephemeral ? &ks->n_ephemeral : &ks->n_nonephemeral;
+	size_t *cap = ephemeral ? &ks->cap_ephemeral : &ks->cap_nonephemeral;
+
+	if (grow(v, *n, cap, *n + 1, e) != 0)
+		return -1;
+	(*v)[(*n)++] = *k;
+	return 0;
+}
+
+int smc_keystore_replace_master(struct smc_keystore *ks,
+				const struct smc_ks_master *m, int64_t now,
+				struct smc_err *e)
+{
+	struct smc_ks_master *old;
+
+	if (ks->n_old_masters >= SMC_KS_MAX_KEYS)
+		return smc_fail(e, SMC_EXIT_DATAERR, "more than %u old master "
+				"keys", SMC_KS_MAX_KEYS);
+	old = smc_secret_alloc((ks->n_old_masters + 1) * sizeof *old);
+	if (old == NULL)
+		return smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
+	if (ks->n_old_masters > 0)
+		memcpy(old, ks->old_masters,
+		       ks->n_old_masters * sizeof *old);
+	old[ks->n_old_masters] = ks->master;
+	old[ks->n_old_masters].replaced_at = now;
+	smc_secret_free(ks->old_masters);
+	ks->old_masters = old;
+	ks->n_old_masters++;
+	ks->master = *m;
+	ks->master.replaced_at = 0;
 	return 0;
 }
 
@@ -234,6 +290,27 @@ int smc_keystore_create(const char *path, const char *address,
 fail:
 	smc_keystore_free(ks);
 	return -1;
+}
+
+int smc_keystore_new_sibling(const struct smc_keystore *ks, const char *path,
+			     struct smc_keystore **out, struct smc_err *e)
+{
+	struct smc_keystore *n;
+
+	*out = NULL;
+	if (strlen(path) >= PATH_MAX)
+		return smc_fail(e, SMC_EXIT_CONFIG, "%s: path too long", path);
+	n = ks_alloc_like(ks, path);
+	if (n == NULL)
+		return smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
+	strcpy(n->address, ks->address);
+	strcpy(n->base_url, ks->base_url);
+	n->state = ks->state;
+	n->created_at = ks->created_at;
+	smimp_sign_keypair_generate(&n->master.kp);
+	n->master.created_at = smimp_timestamp_now();
+	*out = n;
+	return 0;
 }
 
 /* ---- serialization -------------------------------------------------- */
@@ -720,16 +797,11 @@ int smc_keystore_reload(struct smc_keystore *ks, struct smc_err *e)
 			 ks->path);
 		goto out;
 	}
-	fresh = ks_alloc();
+	fresh = ks_alloc_like(ks, ks->path);
 	if (fresh == NULL) {
 		smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
 		goto out;
 	}
-	strcpy(fresh->path, ks->path);
-	fresh->opslimit = ks->opslimit;
-	fresh->memlimit = ks->memlimit;
-	memcpy(fresh->salt, ks->salt, sizeof ks->salt);
-	memcpy(fresh->key, ks->key, sizeof ks->key);
 	if (decrypt_into(fresh, &f, e) != 0)
 		goto out;
 	ks_take(ks, fresh);

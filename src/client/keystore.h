@@ -17,6 +17,7 @@
 #define SMC_KEYSTORE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +81,14 @@ int smc_keystore_create(const char *path, const char *address,
 			const char *base_url, const char *passphrase,
 			struct smc_keystore **out, struct smc_err *e);
 
+/* A new keystore object at path for ks's account (address, base URL,
+ * state), encrypted with ks's file key, so that ks's passphrase opens it,
+ * with a fresh master key (created now) and no message keys. Nothing is
+ * written until smc_keystore_save; it is not locked. rotate-master-key
+ * keeps the keys of a rotation that has not finished in one. */
+int smc_keystore_new_sibling(const struct smc_keystore *ks, const char *path,
+			     struct smc_keystore **out, struct smc_err *e);
+
 /* Opens and decrypts path. A wrong passphrase (or an altered file) is
  * SMC_EXIT_NOPERM; a damaged file SMC_EXIT_CONFIG. */
 int smc_keystore_open(const char *path, const char *passphrase,
@@ -121,6 +130,17 @@ int smc_keystore_add_ephemeral(struct smc_keystore *ks, size_t n,
  * caller discards the previous one once the server has the new one. */
 int smc_keystore_add_nonephemeral(struct smc_keystore *ks, size_t *index,
 				  struct smc_err *e);
+
+/* Appends a copy of the key record k to the ephemeral or the
+ * non-ephemeral list. */
+int smc_keystore_add_copy(struct smc_keystore *ks, bool ephemeral,
+			  const struct smc_ks_key *k, struct smc_err *e);
+
+/* Makes m (its replaced_at ignored) the master key; the current one joins
+ * old_masters, replaced at now. */
+int smc_keystore_replace_master(struct smc_keystore *ks,
+				const struct smc_ks_master *m, int64_t now,
+				struct smc_err *e);
 
 /* The current non-ephemeral key (the newest not discarded), or NULL. */
 const struct smc_ks_key *smc_keystore_current_nonephemeral(
