@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	{"rate_per_session", K_INT, false, 0, 100000000, OFF(rate_per_session)},
 	{"rate_burst_per_session", K_INT, false, 1, 100000000, OFF(rate_burst_per_session)},
 	{"rate_limit_loopback", K_BOOL, false, 0, 0, OFF(rate_limit_loopback)},
+	{"rate_ipv6_prefix", K_INT, false, 1, 128, OFF(rate_ipv6_prefix)},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -282,6 +283,7 @@ static void set_defaults(struct smd_config *cfg)
 	cfg->rate_per_session = SMD_DEFAULT_RATE_PER_SESSION;
 	cfg->rate_burst_per_session = SMD_DEFAULT_RATE_BURST_PER_SESSION;
 	cfg->rate_limit_loopback = false;
+	cfg->rate_ipv6_prefix = SMD_DEFAULT_RATE_IPV6_PREFIX;
 }
 
 /* Applies one `key = value`; returns NULL or a reason (static text or

@@ -32,6 +32,7 @@
 #define SMD_DEFAULT_RATE_BURST_PER_ADDRESS 1000LL
 #define SMD_DEFAULT_RATE_PER_SESSION 300LL
 #define SMD_DEFAULT_RATE_BURST_PER_SESSION 600LL
+#define SMD_DEFAULT_RATE_IPV6_PREFIX 64LL         /* bits: one /64 is one client */
 
 /* One `connect_to` mapping, curl's --connect-to HOST:PORT:ADDR:PORT. An empty
  * host or addr and a port of 0 mean "any" / "unchanged", as in curl. */
@@ -75,12 +76,14 @@ struct smd_config {
 	/* Request rate limits (token buckets): requests per second (0 = no
 	 * limit) and bucket sizes, per client address and per session;
 	 * loopback clients are exempt from the per-address limit unless
-	 * rate_limit_loopback. */
+	 * rate_limit_loopback; IPv6 clients are counted by their first
+	 * rate_ipv6_prefix bits. */
 	long long rate_per_address;
 	long long rate_burst_per_address;
 	long long rate_per_session;
 	long long rate_burst_per_session;
 	bool rate_limit_loopback;
+	long long rate_ipv6_prefix;
 };
 
 /* Reads and checks the file at path. On success *out is a new configuration

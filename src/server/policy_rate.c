@@ -5,9 +5,13 @@
  * rate, not N times it; otherwise (SQLite: one node) the buckets are in
  * memory, in a fixed table (striped locks; when a probe window is full the
  * least recently used bucket is taken over), with no database on the hot
- * path. Untrusted input: the client address text and the
- * SMIMP-Authentication header, used only through their BLAKE2b hash as a
- * bucket key, never stored or logged.
+ * path. A client address is an IPv4 address or an IPv6 prefix
+ * (rate_client.h, rate_ipv6_prefix). Untrusted input: the client address
+ * text and the SMIMP-Authentication header, used only through their
+ * BLAKE2b hash as a bucket key, never stored or logged. The in-memory
+ * table places a key by a SipHash of it under a key of this process, so
+ * that nobody can choose addresses that crowd one probe window and evict
+ * each other's buckets (a full bucket each time: no limit).
  *
  * When the shared buckets fail (the database is down), this node falls
  * back to its in-memory buckets and says so in the log: a rate limiter
@@ -22,6 +26,7 @@
  * that a local reverse proxy or load generator is not throttled as one
  * client). */
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,7 @@
 
 #include "config.h"
 #include "policy.h"
+#include "rate_client.h"
 #include "smimp/hash.h"
 #include "store.h"
 
@@ -48,6 +54,7 @@ struct bucket {
 
 static struct bucket table[SLOTS];
 static pthread_mutex_t stripes[STRIPES];
+static uint8_t slot_key[crypto_shorthash_KEYBYTES];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 /* 0 while the shared buckets work, else when (monotonic seconds) to try
  * them again. */
@@ -57,6 +64,7 @@ static void setup(void)
 {
 	for (unsigned i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&stripes[i], NULL);
+	randombytes_buf(slot_key, sizeof slot_key);
 }
 
 static double now_s(void)
@@ -76,8 +84,11 @@ static double local_take(const struct smimp_hash *key, double rate, double burst
 	double t = now_s(), wait = 0;
 	pthread_mutex_t *mu;
 
-	start = ((unsigned)key->b[0] | (unsigned)key->b[1] << 8 |
-		 (unsigned)key->b[2] << 16) & (SLOTS - 1) & ~(PROBE - 1);
+	uint8_t place[crypto_shorthash_BYTES];
+
+	crypto_shorthash(place, key->b, sizeof key->b, slot_key);
+	start = ((unsigned)place[0] | (unsigned)place[1] << 8 |
+		 (unsigned)place[2] << 16) & (SLOTS - 1) & ~(PROBE - 1);
 	mu = &stripes[(start / PROBE) % STRIPES];
 	pthread_mutex_lock(mu);
 	for (unsigned i = 0; i < PROBE && b == NULL; i++) {
@@ -160,24 +171,22 @@ static unsigned take(const struct smd_db *db, char kind, const char *value,
 	return wait < MAX_WAIT_S ? (unsigned)wait + 1 : MAX_WAIT_S;
 }
 
-static bool is_loopback(const char *a)
-{
-	return strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0 ||
-	       strncmp(a, "::ffff:127.", 11) == 0;
-}
-
 enum smimp_err smd_policy_admit(const struct smd_request *req,
 				unsigned *retry_after, struct smimp_error *err)
 {
 	const struct smd_config *c = req->srv->cfg;
 	const struct smd_db *db = req->srv->db;
+	char client[SMD_RATE_CLIENT_MAX];
+	bool loopback = false;
 	unsigned w = 0;
 
 	pthread_once(&once, setup);
 	*retry_after = 0;
 	if (req->client_addr != NULL &&
-	    (c->rate_limit_loopback || !is_loopback(req->client_addr)))
-		w = take(db, 'a', req->client_addr, c->rate_per_address,
+	    smd_rate_client(req->client_addr, (unsigned)c->rate_ipv6_prefix, client,
+			    &loopback) &&
+	    (c->rate_limit_loopback || !loopback))
+		w = take(db, 'a', client, c->rate_per_address,
 			 c->rate_burst_per_address);
 	if (w == 0 && req->auth != NULL)
 		w = take(db, 's', req->auth, c->rate_per_session,

@@ -80,7 +80,8 @@ printf 'domain = a.test\npublic_url = http://a.test\n' > bad2.conf
 printf 'domain = a.test\npublic_url = https://a.test\nlisten = nowhere\n' > bad3.conf
 printf 'domain = a.test\npublic_url = https://a.test\nmax_list_page = 0\n' > bad4.conf
 printf 'domain = -a.test\n' > bad5.conf
-for n in 1 2 3 4 5; do
+printf 'domain = a.test\npublic_url = https://a.test\nrate_ipv6_prefix = 129\n' > bad6.conf
+for n in 1 2 3 4 5 6; do
 	line=$(grep -c '' "bad$n.conf")
 	set +e
 	out=$("$SMIMPD" --config "bad$n.conf" account list 2>&1 >/dev/null)
