@@ -27,7 +27,6 @@
 
 #include "fsutil.h"
 #include "keymaint.h"
-#include "passphrase.h"
 #include "selfrec.h"
 
 #define DEFAULT_EPHEMERAL 50
@@ -217,26 +216,22 @@ static int parse(struct smc_ctx *c, int argc, char **argv, size_t *n_eph,
 	return 0;
 }
 
-/* Opens the keystore.rotating of an earlier run (asking the passphrase
- * again: it is encrypted like the keystore). */
-static int open_rotation(struct smc_ctx *c, const struct smc_keystore *ks,
-			 const char *rot_path, struct smc_keystore **out,
-			 struct smc_err *e)
+/* Opens the keystore.rotating of an earlier run, written with the
+ * keystore's file key (no passphrase needed). One written for another
+ * keystore (another account, or a keystore made anew since) is refused:
+ * its rotation is not this keystore's to finish. */
+static int open_rotation(const struct smc_keystore *ks, const char *rot_path,
+			 struct smc_keystore **out, struct smc_err *e)
 {
-	char *pass = NULL;
-	int rc;
+	bool foreign = false;
 
-	if (smc_passphrase_get(c->passphrase_file, ks->address, 0, &pass,
-			       e) != 0)
-		return -1;
-	rc = smc_keystore_open(rot_path, pass, out, e);
-	smc_secret_free(pass);
-	if (rc != 0)
-		return smc_fail_prefix(e, "%s", rot_path);
-	if (strcmp((*out)->address, ks->address) != 0)
-		return smc_fail(e, SMC_EXIT_CONFIG, "%s belongs to another "
-				"account", rot_path);
-	return 0;
+	if (smc_keystore_open_sibling(ks, rot_path, out, &foreign, e) == 0)
+		return 0;
+	if (foreign)
+		return smc_fail(e, SMC_EXIT_CONFIG, "%s was not written for "
+				"this keystore; move it away if that rotation "
+				"is abandoned", rot_path);
+	return smc_fail_prefix(e, "%s", rot_path);
 }
 
 static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
@@ -278,9 +273,8 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 	smimp_hex_encode(old_hex, sizeof old_hex, a.ks->master.kp.pk.b, 32);
 
 	if (smc_path_exists(rot_path)) {
-		smc_say(c, "an earlier rotation did not finish: resuming it "
-			"(the passphrase opens its file too)");
-		if (open_rotation(c, a.ks, rot_path, &rot, e) != 0)
+		smc_say(c, "an earlier rotation did not finish: resuming it");
+		if (open_rotation(a.ks, rot_path, &rot, e) != 0)
 			goto out;
 		resumed = 1;
 		if (smimp_sign_pk_equal(&rot->master.kp.pk,
@@ -413,9 +407,8 @@ const struct smc_command smc_cmd_rotate_master_key = {
 	"The new keys are written to HOME/accounts/ADDRESS/keystore.rotating\n"
 	"before the call and go into the keystore only once the server has\n"
 	"them. If the command is interrupted or the answer is lost, run it\n"
-	"again: it resumes with the same keys (the passphrase is asked for\n"
-	"both files), and keys that other commands added meanwhile (keys\n"
-	"refill) are kept. The old master key and the old message keys stay\n"
+	"again: it resumes with the same keys, and keys that other commands\n"
+	"added meanwhile (keys refill) are kept. The old master key and the old message keys stay\n"
 	"in the keystore (message keys for 30 days) so mail already on its\n"
 	"way can still be read. Contacts holding a pin of the old identity\n"
 	"follow the change when they next resolve the address: the new record\n"

@@ -778,39 +778,67 @@ static void ks_take(struct smc_keystore *ks, struct smc_keystore *fresh)
 	smc_secret_free(fresh); /* the shell only: its key lists are ks's now */
 }
 
-int smc_keystore_reload(struct smc_keystore *ks, struct smc_err *e)
+/* Opens path with ks's file key, without the passphrase: *out, or NULL
+ * with *foreign set when the file's account, salt or limits are not ks's
+ * (its key would not fit), or NULL on another failure (e says why). */
+static int open_like(const struct smc_keystore *ks, const char *path,
+		     struct smc_keystore **out, bool *foreign,
+		     struct smc_err *e)
 {
 	struct smc_keystore *fresh = NULL;
 	struct ks_file f;
 	int rc = -1;
 
-	if (file_load(ks->path, &f, e) != 0)
+	*out = NULL;
+	*foreign = false;
+	if (file_load(path, &f, e) != 0)
 		return -1;
-	/* The key derived at open fits this salt and these limits only. No
-	 * command changes them, so a difference means that the file was
-	 * replaced by hand. */
 	if (strcmp(f.address, ks->address) != 0 ||
 	    f.opslimit != ks->opslimit || f.memlimit != ks->memlimit ||
 	    sodium_memcmp(f.salt, ks->salt, sizeof ks->salt) != 0) {
-		smc_fail(e, SMC_EXIT_CONFIG, "%s was replaced by another "
-			 "keystore while this command ran; run it again",
-			 ks->path);
+		*foreign = true;
 		goto out;
 	}
-	fresh = ks_alloc_like(ks, ks->path);
+	fresh = ks_alloc_like(ks, path);
 	if (fresh == NULL) {
 		smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
 		goto out;
 	}
 	if (decrypt_into(fresh, &f, e) != 0)
 		goto out;
-	ks_take(ks, fresh);
+	*out = fresh;
 	fresh = NULL;
 	rc = 0;
 out:
 	smc_keystore_free(fresh);
 	free(f.ct);
 	return rc;
+}
+
+int smc_keystore_reload(struct smc_keystore *ks, struct smc_err *e)
+{
+	struct smc_keystore *fresh;
+	bool foreign;
+
+	/* The key derived at open fits this salt and these limits only. No
+	 * command changes them, so a difference means that the file was
+	 * replaced by hand. */
+	if (open_like(ks, ks->path, &fresh, &foreign, e) != 0)
+		return foreign ? smc_fail(e, SMC_EXIT_CONFIG, "%s was replaced "
+					  "by another keystore while this "
+					  "command ran; run it again",
+					  ks->path) : -1;
+	ks_take(ks, fresh);
+	return 0;
+}
+
+int smc_keystore_open_sibling(const struct smc_keystore *ks, const char *path,
+			      struct smc_keystore **out, bool *foreign,
+			      struct smc_err *e)
+{
+	if (strlen(path) >= PATH_MAX)
+		return smc_fail(e, SMC_EXIT_CONFIG, "%s: path too long", path);
+	return open_like(ks, path, out, foreign, e);
 }
 
 int smc_keystore_lock(struct smc_keystore *ks, struct smc_err *e)

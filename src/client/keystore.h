@@ -89,6 +89,13 @@ int smc_keystore_create(const char *path, const char *address,
 int smc_keystore_new_sibling(const struct smc_keystore *ks, const char *path,
 			     struct smc_keystore **out, struct smc_err *e);
 
+/* Opens path, a file written with ks's file key (smc_keystore_new_sibling),
+ * with that key: no passphrase. -1 with *foreign set when path has another
+ * account, salt or limits (then only its passphrase opens it). */
+int smc_keystore_open_sibling(const struct smc_keystore *ks, const char *path,
+			      struct smc_keystore **out, bool *foreign,
+			      struct smc_err *e);
+
 /* Opens and decrypts path. A wrong passphrase (or an altered file) is
  * SMC_EXIT_NOPERM; a damaged file SMC_EXIT_CONFIG. */
 int smc_keystore_open(const char *path, const char *passphrase,

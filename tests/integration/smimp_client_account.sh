@@ -298,6 +298,11 @@ cp -p "$KSD/keystore" "$KSD/keystore.rotating"
 expect_rc "a leftover rotation file is only cleaned up" 0 "${A[@]}" rotate-master-key
 has "cleanup said so" last.out "had finished"
 [[ ! -e "$KSD/keystore.rotating" ]] && pass "leftover removed" || fail "leftover kept"
+# A rotation file of another keystore (bob's) is not alice's to finish.
+cp -p "$HB/accounts/bob#b.test/keystore" "$KSD/keystore.rotating"
+expect_rc "a rotation file of another keystore is refused" 78 "${A[@]}" rotate-master-key
+has "the refusal names the file" last.err "keystore.rotating was not written for this keystore"
+rm "$KSD/keystore.rotating"
 expect_rc "bob follows the second rotation" 0 "${B[@]}" --json whois alice#a.test
 jq_is "pin advanced again" last.out '.pin.change == "advanced"'
 expect_rc "the old keystore passphrase still opens the keystore" 0 "${A[@]}" --json keys
