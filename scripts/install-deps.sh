@@ -14,6 +14,7 @@ PACKAGES=(
 	libpq-dev postgresql
 	openssl curl ca-certificates      # test CA and integration checks
 	procps                            # ps/pkill in the test scripts
+	systemd                           # systemd-analyze checks the unit
 )
 
 missing=()
