@@ -1,7 +1,9 @@
 /* Shared command plumbing (see cli.h): lazy home and transport, progress
  * lines, JSON output and the per-command option parser. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -116,6 +118,49 @@ int smc_opt_next(struct smc_ctx *c, struct smc_optstate *st,
 	}
 	smc_fail(e, SMC_EXIT_USAGE, "unknown option --%.*s", (int)nlen, a);
 	return SMC_OPT_ERR;
+}
+
+int smc_opt_unexpected(const char *arg, struct smc_err *e)
+{
+	return smc_fail(e, SMC_EXIT_USAGE, "unexpected argument %.100s", arg);
+}
+
+int smc_args_parse(struct smc_ctx *c, int argc, char **argv,
+		   const struct smc_opt *opts, int max_pos,
+		   struct smc_args *a, struct smc_err *e)
+{
+	struct smc_optstate st = {argc, argv, 0, 0};
+	const char *arg;
+	int k;
+
+	assert(max_pos <= SMC_ARGS_MAX_POS);
+	memset(a, 0, sizeof *a);
+	while ((k = smc_opt_next(c, &st, opts, &arg, e)) != SMC_OPT_END) {
+		if (k == SMC_OPT_HELP)
+			return SMC_OPT_HELP;
+		if (k == SMC_OPT_ERR)
+			return -1;
+		if (k == SMC_OPT_POS) {
+			if (a->npos == max_pos)
+				return smc_opt_unexpected(arg, e);
+			a->pos[a->npos++] = arg;
+			continue;
+		}
+		assert(k < SMC_ARGS_MAX_OPTS);
+		a->val[k] = arg != NULL ? arg : "";
+	}
+	return 0;
+}
+
+int smc_parse_long(const char *s, long min, long max, long *v)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || n < min || n > max)
+		return -1;
+	*v = n;
+	return 0;
 }
 
 void smc_command_help(const struct smc_command *cmd, FILE *f)

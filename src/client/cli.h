@@ -73,6 +73,33 @@ int smc_opt_next(struct smc_ctx *c, struct smc_optstate *st,
 		 const struct smc_opt *opts, const char **arg,
 		 struct smc_err *e);
 
+/* "unexpected argument ARG" (SMC_EXIT_USAGE); returns -1. */
+int smc_opt_unexpected(const char *arg, struct smc_err *e);
+
+/* The arguments of a command whose options only set a value or a flag:
+ * the positional ones, and by option index the last value given ("" for
+ * a flag given, NULL for an option not given). */
+#define SMC_ARGS_MAX_POS 4
+#define SMC_ARGS_MAX_OPTS 8
+
+struct smc_args {
+	const char *pos[SMC_ARGS_MAX_POS];
+	int npos;
+	const char *val[SMC_ARGS_MAX_OPTS];
+};
+
+/* Reads all of argv with smc_opt_next into a: opts (NULL or at most
+ * SMC_ARGS_MAX_OPTS entries) and at most max_pos (<= SMC_ARGS_MAX_POS)
+ * positional arguments; one more is unexpected. Returns 0, SMC_OPT_HELP,
+ * or -1 with e filled. */
+int smc_args_parse(struct smc_ctx *c, int argc, char **argv,
+		   const struct smc_opt *opts, int max_pos,
+		   struct smc_args *a, struct smc_err *e);
+
+/* All of s as a decimal number (strtol's syntax) from min to max into
+ * *v; returns 0, or -1 without touching *v. */
+int smc_parse_long(const char *s, long min, long max, long *v);
+
 /* Prints `smimp NAME USAGE` and the help text to f. */
 void smc_command_help(const struct smc_command *cmd, FILE *f);
 

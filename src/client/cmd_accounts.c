@@ -5,20 +5,14 @@
 
 static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
-	struct smc_optstate st = {argc, argv, 0, 0};
-	const char *arg;
+	struct smc_args sa;
 	char **v;
 	size_t n;
 	int k;
 
-	while ((k = smc_opt_next(c, &st, NULL, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		return smc_fail(e, SMC_EXIT_USAGE, "unexpected argument %.100s",
-				arg);
-	}
+	k = smc_args_parse(c, argc, argv, NULL, 0, &sa, e);
+	if (k != 0)
+		return k;
 	if (smc_ctx_home(c, e) != 0 || smc_home_accounts(&c->home, &v, &n, e) != 0)
 		return -1;
 	if (c->json) {

@@ -266,8 +266,7 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 		} else if (npos < 2) {
 			pos[npos++] = a;
 		} else {
-			return smc_fail(e, SMC_EXIT_USAGE, "unexpected argument "
-					"%.100s", a);
+			return smc_opt_unexpected(a, e);
 		}
 	}
 	if (npos == 2 && strcmp(pos[0], "set") == 0 && out == NULL)

@@ -18,7 +18,7 @@ static const struct smc_opt opts[] = {
 };
 
 struct folders_args {
-	const char *pos[4];
+	const char *pos[SMC_ARGS_MAX_POS];
 	int npos;
 	const char *type, *display, *parent;
 	int root;
@@ -27,37 +27,17 @@ struct folders_args {
 static int parse_args(struct smc_ctx *c, int argc, char **argv,
 		      struct folders_args *fa, struct smc_err *e)
 {
-	struct smc_optstate st = {argc, argv, 0, 0};
-	const char *arg;
-	int k;
+	struct smc_args sa;
+	int rc = smc_args_parse(c, argc, argv, opts, 4, &sa, e);
 
-	while ((k = smc_opt_next(c, &st, opts, &arg, e)) != SMC_OPT_END) {
-		switch (k) {
-		case SMC_OPT_HELP:
-			return SMC_OPT_HELP;
-		case SMC_OPT_ERR:
-			return -1;
-		case SMC_OPT_POS:
-			if (fa->npos == 4)
-				return smc_fail(e, SMC_EXIT_USAGE,
-						"unexpected argument %.100s",
-						arg);
-			fa->pos[fa->npos++] = arg;
-			break;
-		case OPT_TYPE:
-			fa->type = arg;
-			break;
-		case OPT_DISPLAY:
-			fa->display = arg;
-			break;
-		case OPT_PARENT:
-			fa->parent = arg;
-			break;
-		case OPT_ROOT:
-			fa->root = 1;
-			break;
-		}
-	}
+	if (rc != 0)
+		return rc;
+	memcpy(fa->pos, sa.pos, sizeof fa->pos);
+	fa->npos = sa.npos;
+	fa->type = sa.val[OPT_TYPE];
+	fa->display = sa.val[OPT_DISPLAY];
+	fa->parent = sa.val[OPT_PARENT];
+	fa->root = sa.val[OPT_ROOT] != NULL;
 	if (fa->type != NULL && smc_mbox_type(fa->type, "--type", e) != 0)
 		return -1;
 	if (fa->parent != NULL && smc_mbox_folder(fa->parent, "--parent", e))

@@ -6,7 +6,6 @@
  * be ours, and pinned. Untrusted input: the server's answers. */
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "smimp/hash.h"
@@ -42,7 +41,6 @@ static int parse_args(struct smc_ctx *c, int argc, char **argv,
 {
 	struct smc_optstate st = {argc, argv, 0, 0};
 	const char *arg;
-	char *end;
 	int k;
 
 	a->ephemeral = DEFAULT_EPHEMERAL;
@@ -54,9 +52,7 @@ static int parse_args(struct smc_ctx *c, int argc, char **argv,
 			return -1;
 		case SMC_OPT_POS:
 			if (a->address != NULL)
-				return smc_fail(e, SMC_EXIT_USAGE,
-						"unexpected argument %.100s",
-						arg);
+				return smc_opt_unexpected(arg, e);
 			a->address = arg;
 			break;
 		case OPT_PASSWORD_FILE:
@@ -66,9 +62,8 @@ static int parse_args(struct smc_ctx *c, int argc, char **argv,
 			a->name = arg;
 			break;
 		case OPT_EPHEMERAL:
-			a->ephemeral = strtol(arg, &end, 10);
-			if (*arg == '\0' || *end != '\0' || a->ephemeral < 0 ||
-			    a->ephemeral > MAX_EPHEMERAL)
+			if (smc_parse_long(arg, 0, MAX_EPHEMERAL,
+					   &a->ephemeral) != 0)
 				return smc_fail(e, SMC_EXIT_USAGE,
 						"--ephemeral wants 0 to %d",
 						MAX_EPHEMERAL);

@@ -3,7 +3,6 @@
  * (keymaint.c; import in keyimport.c). Untrusted input: the server's key
  * lists, checked in keymaint.c. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "smimp/hex.h"
@@ -211,45 +210,36 @@ static int maintain(struct smc_ctx *c, struct smc_account *a,
 
 static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
-	struct smc_optstate st = {argc, argv, 0, 0};
-	const char *pos[3] = {NULL, NULL, NULL};
-	const char *arg, *sub;
+	struct smc_args sa;
+	const char *sub;
 	struct smc_account a;
-	size_t npos = 0, n = SMC_KEYMAINT_TARGET;
-	int k, rc = -1;
+	size_t n = SMC_KEYMAINT_TARGET;
+	int rc;
 
-	while ((k = smc_opt_next(c, &st, NULL, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		if (npos == 3)
-			return smc_fail(e, SMC_EXIT_USAGE,
-					"unexpected argument %.100s", arg);
-		pos[npos++] = arg;
-	}
-	sub = npos > 0 ? pos[0] : "status";
+	rc = smc_args_parse(c, argc, argv, NULL, 3, &sa, e);
+	if (rc != 0)
+		return rc;
+	sub = sa.npos > 0 ? sa.pos[0] : "status";
 	if (strcmp(sub, "status") == 0 || strcmp(sub, "rotate") == 0 ||
 	    strcmp(sub, "maintain") == 0) {
-		if (npos > 1)
+		if (sa.npos > 1)
 			return smc_fail(e, SMC_EXIT_USAGE, "keys %s takes no "
 					"argument", sub);
 	} else if (strcmp(sub, "refill") == 0) {
-		if (npos > 2)
+		if (sa.npos > 2)
 			return smc_fail(e, SMC_EXIT_USAGE, "keys refill [N]");
-		if (npos == 2) {
-			char *end;
-			long v = strtol(pos[1], &end, 10);
+		if (sa.npos == 2) {
+			long v;
 
-			if (pos[1][0] == '\0' || *end != '\0' || v < 1 ||
-			    v > SMC_KEYMAINT_MAX_REFILL)
+			if (smc_parse_long(sa.pos[1], 1,
+					   SMC_KEYMAINT_MAX_REFILL, &v) != 0)
 				return smc_fail(e, SMC_EXIT_USAGE,
 						"N must be 1 to %d",
 						SMC_KEYMAINT_MAX_REFILL);
 			n = (size_t)v;
 		}
 	} else if (strcmp(sub, "import") == 0) {
-		if (npos != 2)
+		if (sa.npos != 2)
 			return smc_fail(e, SMC_EXIT_USAGE,
 					"keys import MESSAGE_ID");
 	} else {
@@ -259,6 +249,7 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 	}
 	if (smc_account_open(c, &a, e) != 0)
 		return -1;
+	rc = -1;
 	if (smc_account_login(c, &a, e) != 0)
 		goto out;
 	if (strcmp(sub, "status") == 0)
@@ -270,7 +261,7 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 	else if (strcmp(sub, "maintain") == 0)
 		rc = maintain(c, &a, e);
 	else
-		rc = smc_keyimport_run(c, &a, pos[1], e);
+		rc = smc_keyimport_run(c, &a, sa.pos[1], e);
 out:
 	smc_account_close(c, &a);
 	return rc;

@@ -4,7 +4,6 @@
  * listing (every row is checked, the cursor bounded and escaped before it
  * goes back into a URL). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "account.h"
@@ -34,7 +33,6 @@ static int parse_args(struct smc_ctx *c, int argc, char **argv,
 {
 	struct smc_optstate st = {argc, argv, 0, 0};
 	const char *arg;
-	char *end;
 	int k;
 
 	la->type = "email";
@@ -46,8 +44,7 @@ static int parse_args(struct smc_ctx *c, int argc, char **argv,
 		case SMC_OPT_ERR:
 			return -1;
 		case SMC_OPT_POS:
-			return smc_fail(e, SMC_EXIT_USAGE,
-					"unexpected argument %.100s", arg);
+			return smc_opt_unexpected(arg, e);
 		case OPT_FOLDER:
 			la->folder = arg;
 			break;
@@ -64,9 +61,9 @@ static int parse_args(struct smc_ctx *c, int argc, char **argv,
 			la->after = arg;
 			break;
 		case OPT_LIMIT:
-			la->limit = strtol(arg, &end, 10);
-			if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
-			    la->limit < 1 || la->limit > 100000)
+			/* Digits only: no sign or space first. */
+			if (arg[0] < '0' || arg[0] > '9' ||
+			    smc_parse_long(arg, 1, 100000, &la->limit) != 0)
 				return smc_fail(e, SMC_EXIT_USAGE,
 						"--limit wants a number from 1 "
 						"to 100000");

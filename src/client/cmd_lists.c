@@ -289,41 +289,30 @@ static int run_list(const char *list, struct smc_ctx *c, int argc,
 		    char **argv, struct smc_err *e)
 {
 	static const struct smc_opt opts[] = {{"note", 1}, {NULL, 0}};
-	struct smc_optstate st = {argc, argv, 0, 0};
-	const char *pos[2] = {NULL, NULL}, *note = NULL, *arg;
+	struct smc_args sa;
 	struct smc_account a;
-	size_t npos = 0;
-	int k, rc = -1;
+	const char *sub, *note;
+	int rc;
 
-	while ((k = smc_opt_next(c, &st, opts, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		if (k == 0) {
-			note = arg;
-			continue;
-		}
-		if (npos == 2)
-			return smc_fail(e, SMC_EXIT_USAGE, "unexpected "
-					"argument %.100s", arg);
-		pos[npos++] = arg;
-	}
-	if (npos == 0)
-		pos[npos++] = "list";
-	if (!((strcmp(pos[0], "list") == 0 && npos == 1 && note == NULL) ||
-	      (strcmp(pos[0], "add") == 0 && npos == 2) ||
-	      (strcmp(pos[0], "remove") == 0 && npos == 2 && note == NULL)))
+	rc = smc_args_parse(c, argc, argv, opts, 2, &sa, e);
+	if (rc != 0)
+		return rc;
+	note = sa.val[0];
+	sub = sa.npos > 0 ? sa.pos[0] : "list";
+	if (!((strcmp(sub, "list") == 0 && sa.npos <= 1 && note == NULL) ||
+	      (strcmp(sub, "add") == 0 && sa.npos == 2) ||
+	      (strcmp(sub, "remove") == 0 && sa.npos == 2 && note == NULL)))
 		return smc_fail(e, SMC_EXIT_USAGE, "%s add ADDRESS|DOMAIN "
 				"[--note TEXT] | list | remove ADDRESS|DOMAIN",
 				list);
 	if (smc_account_open(c, &a, e) != 0)
 		return -1;
+	rc = -1;
 	if (smc_account_login(c, &a, e) == 0) {
-		if (strcmp(pos[0], "add") == 0)
-			rc = list_add(c, &a, list, pos[1], note, e);
-		else if (strcmp(pos[0], "remove") == 0)
-			rc = list_remove(c, &a, list, pos[1], e);
+		if (strcmp(sub, "add") == 0)
+			rc = list_add(c, &a, list, sa.pos[1], note, e);
+		else if (strcmp(sub, "remove") == 0)
+			rc = list_remove(c, &a, list, sa.pos[1], e);
 		else
 			rc = list_show(c, &a, list, e);
 	}
@@ -392,22 +381,17 @@ static void human(char *out, size_t n, long long v)
 static int run_quota(struct smc_ctx *c, int argc, char **argv,
 		     struct smc_err *e)
 {
-	struct smc_optstate st = {argc, argv, 0, 0};
 	struct smimp_error le = {SMIMP_OK, ""};
 	struct smc_account a;
+	struct smc_args sa;
 	long long used, limit, avail;
-	const char *arg;
 	json_t *ans = NULL;
-	int k, rc = -1;
+	int rc;
 
-	while ((k = smc_opt_next(c, &st, NULL, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		return smc_fail(e, SMC_EXIT_USAGE, "unexpected argument "
-				"%.100s", arg);
-	}
+	rc = smc_args_parse(c, argc, argv, NULL, 0, &sa, e);
+	if (rc != 0)
+		return rc;
+	rc = -1;
 	if (smc_account_open(c, &a, e) != 0)
 		return -1;
 	if (smc_account_login(c, &a, e) != 0)

@@ -34,53 +34,25 @@ static int one_call(struct smc_ctx *c, enum smc_method m, const char *endpoint,
 	return rc;
 }
 
-/* Collects up to max positional arguments; flags in flag_opts. */
-static int positionals(struct smc_ctx *c, int argc, char **argv,
-		       const struct smc_opt *o, const char **pos, int max,
-		       int *npos, int *flags, struct smc_err *e)
-{
-	struct smc_optstate st = {argc, argv, 0, 0};
-	const char *arg;
-	int k;
-
-	*npos = 0;
-	while ((k = smc_opt_next(c, &st, o, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		if (k == SMC_OPT_POS) {
-			if (*npos == max)
-				return smc_fail(e, SMC_EXIT_USAGE,
-						"unexpected argument %.100s",
-						arg);
-			pos[(*npos)++] = arg;
-		} else {
-			*flags |= 1 << k;
-		}
-	}
-	return 0;
-}
-
 static int run_mark(struct smc_ctx *c, int argc, char **argv,
 		    struct smc_err *e)
 {
-	const char *pos[2] = {NULL, NULL};
+	struct smc_args sa;
 	char id[SMC_MBOX_ID_LEN + 1], endpoint[128];
 	json_t *body;
-	int n, flags = 0, rc, read;
+	int rc, read;
 
-	rc = positionals(c, argc, argv, NULL, pos, 2, &n, &flags, e);
+	rc = smc_args_parse(c, argc, argv, NULL, 2, &sa, e);
 	if (rc != 0)
 		return rc;
-	if (n != 2)
+	if (sa.npos != 2)
 		return smc_fail(e, SMC_EXIT_USAGE, "mark wants an id and read "
 				"or unread");
-	if (smc_mbox_id(id, pos[0], e) != 0)
+	if (smc_mbox_id(id, sa.pos[0], e) != 0)
 		return -1;
-	if (strcmp(pos[1], "read") == 0)
+	if (strcmp(sa.pos[1], "read") == 0)
 		read = 1;
-	else if (strcmp(pos[1], "unread") == 0)
+	else if (strcmp(sa.pos[1], "unread") == 0)
 		read = 0;
 	else
 		return smc_fail(e, SMC_EXIT_USAGE, "mark %s what? read or "
@@ -96,27 +68,29 @@ static int run_mark(struct smc_ctx *c, int argc, char **argv,
 	return rc;
 }
 
+enum { MV_ROOT };
 static const struct smc_opt mv_opts[] = {{"root", 0}, {NULL, 0}};
 
 static int run_mv(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
-	const char *pos[2] = {NULL, NULL};
+	struct smc_args sa;
 	char id[SMC_MBOX_ID_LEN + 1], endpoint[128];
 	json_t *body;
-	int n, flags = 0, rc;
+	int n, rc;
 
-	rc = positionals(c, argc, argv, mv_opts, pos, 2, &n, &flags, e);
+	rc = smc_args_parse(c, argc, argv, mv_opts, 2, &sa, e);
 	if (rc != 0)
 		return rc;
-	if (n < 1 || (n == 2) == ((flags & 1) != 0))
+	n = sa.npos;
+	if (n < 1 || (n == 2) == (sa.val[MV_ROOT] != NULL))
 		return smc_fail(e, SMC_EXIT_USAGE, "mv wants an id and either a "
 				"folder name or --root");
-	if (smc_mbox_id(id, pos[0], e) != 0)
+	if (smc_mbox_id(id, sa.pos[0], e) != 0)
 		return -1;
-	if (n == 2 && smc_mbox_folder(pos[1], "FOLDER", e) != 0)
+	if (n == 2 && smc_mbox_folder(sa.pos[1], "FOLDER", e) != 0)
 		return -1;
 	snprintf(endpoint, sizeof endpoint, "message_move/%s", id);
-	body = n == 2 ? json_pack("{s:s}", "folder", pos[1])
+	body = n == 2 ? json_pack("{s:s}", "folder", sa.pos[1])
 		      : json_pack("{s:n}", "folder");
 	if (body == NULL)
 		return smc_fail(e, SMC_EXIT_SOFTWARE, "out of memory");
@@ -126,26 +100,28 @@ static int run_mv(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 		smc_fail_prefix(e, "the folder holds another message type");
 	if (rc == 0)
 		smc_say(c, "message %s moved to %s", id,
-			n == 2 ? pos[1] : "the root folder");
+			n == 2 ? sa.pos[1] : "the root folder");
 	return rc;
 }
 
+enum { RM_YES };
 static const struct smc_opt rm_opts[] = {{"yes", 0}, {NULL, 0}};
 
 static int run_rm(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
-	const char *pos[1] = {NULL};
+	struct smc_args sa;
 	char id[SMC_MBOX_ID_LEN + 1], endpoint[128], answer[16];
-	int n, flags = 0, rc;
+	int rc;
 
-	rc = positionals(c, argc, argv, rm_opts, pos, 1, &n, &flags, e);
+	rc = smc_args_parse(c, argc, argv, rm_opts, 1, &sa, e);
 	if (rc != 0)
 		return rc;
-	if (n != 1)
+	if (sa.npos != 1)
 		return smc_fail(e, SMC_EXIT_USAGE, "rm wants a message id");
-	if (smc_mbox_id(id, pos[0], e) != 0)
+	if (smc_mbox_id(id, sa.pos[0], e) != 0)
 		return -1;
-	if (!(flags & 1) && isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+	if (sa.val[RM_YES] == NULL && isatty(STDIN_FILENO) &&
+	    isatty(STDERR_FILENO)) {
 		fprintf(stderr, "Delete message %s for good (the server keeps "
 			"no copy)? [y/N] ", id);
 		if (fgets(answer, sizeof answer, stdin) == NULL ||

@@ -71,40 +71,27 @@ static int list(struct smc_delivery *d, struct smc_err *e)
 
 static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
-	struct smc_optstate st = {argc, argv, 0, 0};
 	struct smc_delivery d;
-	const char *pos[2] = {NULL, NULL}, *arg, *sub;
-	size_t npos = 0;
-	int k, due = 0, rc = -1, json = 0;
+	struct smc_args sa;
+	const char *sub;
+	int due, rc, json;
 
-	while ((k = smc_opt_next(c, &st, opts, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		if (k == OPT_DUE) {
-			due = 1;
-		} else {
-			if (npos == 2)
-				return smc_fail(e, SMC_EXIT_USAGE,
-						"unexpected argument %.100s",
-						arg);
-			pos[npos++] = arg;
-		}
-	}
-	sub = pos[0] != NULL ? pos[0] : "list";
+	rc = smc_args_parse(c, argc, argv, opts, 2, &sa, e);
+	if (rc != 0)
+		return rc;
+	due = sa.val[OPT_DUE] != NULL;
+	sub = sa.npos > 0 ? sa.pos[0] : "list";
 	if (strcmp(sub, "list") == 0 || strcmp(sub, "flush") == 0) {
-		if (npos > 1)
-			return smc_fail(e, SMC_EXIT_USAGE,
-					"unexpected argument %.100s", pos[1]);
+		if (sa.npos > 1)
+			return smc_opt_unexpected(sa.pos[1], e);
 	} else if (strcmp(sub, "drop") == 0) {
-		if (npos != 2)
+		if (sa.npos != 2)
 			return smc_fail(e, SMC_EXIT_USAGE, "drop needs an ID");
-		if (!smc_outbox_id_valid(pos[1]))
+		if (!smc_outbox_id_valid(sa.pos[1]))
 			return smc_fail(e, SMC_EXIT_USAGE,
 					"%.100s is not an outbox id (32 hex "
 					"digits; smimp outbox lists them)",
-					pos[1]);
+					sa.pos[1]);
 	} else {
 		return smc_fail(e, SMC_EXIT_USAGE, "unknown subcommand %.100s "
 				"(list, flush, drop)", sub);
@@ -121,9 +108,9 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 	if (strcmp(sub, "list") == 0) {
 		rc = list(&d, e);
 	} else if (strcmp(sub, "drop") == 0) {
-		rc = smc_outbox_remove(&d.ob, pos[1], e);
+		rc = smc_outbox_remove(&d.ob, sa.pos[1], e);
 		if (rc == 0 && !c->json)
-			printf("dropped %s: it will not be sent\n", pos[1]);
+			printf("dropped %s: it will not be sent\n", sa.pos[1]);
 	} else {
 		int n = smc_delivery_flush(&d, !due, 1, e);
 

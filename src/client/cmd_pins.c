@@ -42,31 +42,25 @@ static void print_entry(const struct smc_pin_entry *pe, int detail)
 
 static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
-	struct smc_optstate st = {argc, argv, 0, 0};
 	struct smimp_error le = {SMIMP_OK, ""};
 	char addr[SMIMP_ADDRESS_MAX + 1];
-	const char *pos[2] = {NULL, NULL}, *arg;
+	struct smc_args sa;
 	struct smc_pins pins = {0, NULL};
 	const struct smc_pin_entry *pe;
-	int k, npos = 0, rc = -1;
+	int rc;
 
-	while ((k = smc_opt_next(c, &st, NULL, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		if (npos == 2)
-			return smc_fail(e, SMC_EXIT_USAGE,
-					"unexpected argument %.100s", arg);
-		pos[npos++] = arg;
-	}
+	rc = smc_args_parse(c, argc, argv, NULL, 2, &sa, e);
+	if (rc != 0)
+		return rc;
+	rc = -1;
 	if (smc_ctx_home(c, e) != 0)
 		return -1;
-	if (npos >= 1 && strcmp(pos[0], "forget") == 0) {
-		if (npos != 2)
+	if (sa.npos >= 1 && strcmp(sa.pos[0], "forget") == 0) {
+		if (sa.npos != 2)
 			return smc_fail(e, SMC_EXIT_USAGE,
 					"forget needs an ADDRESS");
-		if (smimp_address_normalize_str(addr, pos[1], &le) != SMIMP_OK)
+		if (smimp_address_normalize_str(addr, sa.pos[1], &le) !=
+		    SMIMP_OK)
 			return smc_fail(e, SMC_EXIT_DATAERR, "%s", le.message);
 		if (smc_pins_forget(&c->home, addr, e) != 0)
 			return -1;
@@ -74,15 +68,14 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 			"its server then shows", addr);
 		return 0;
 	}
-	if (npos == 2)
-		return smc_fail(e, SMC_EXIT_USAGE, "unexpected argument %.100s",
-				pos[1]);
-	if (npos == 1 &&
-	    smimp_address_normalize_str(addr, pos[0], &le) != SMIMP_OK)
+	if (sa.npos == 2)
+		return smc_opt_unexpected(sa.pos[1], e);
+	if (sa.npos == 1 &&
+	    smimp_address_normalize_str(addr, sa.pos[0], &le) != SMIMP_OK)
 		return smc_fail(e, SMC_EXIT_DATAERR, "%s", le.message);
 	if (smc_pins_load(&c->home, &pins, e) != 0)
 		return -1;
-	if (npos == 1) {
+	if (sa.npos == 1) {
 		pe = smc_pins_find(&pins, addr);
 		if (pe == NULL) {
 			smc_fail(e, SMC_EXIT_NOINPUT,

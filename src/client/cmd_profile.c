@@ -112,8 +112,7 @@ static int parse_set(struct smc_ctx *c, struct smc_optstate *st,
 		case SMC_OPT_ERR:
 			return -1;
 		case SMC_OPT_POS:
-			return smc_fail(e, SMC_EXIT_USAGE,
-					"unexpected argument %.100s", arg);
+			return smc_opt_unexpected(arg, e);
 		case O_NAME:
 			s->ch.set_name = true;
 			s->ch.name = arg[0] != '\0' ? arg : NULL;

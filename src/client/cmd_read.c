@@ -53,9 +53,7 @@ static int parse_args(struct smc_ctx *c, int argc, char **argv,
 			return -1;
 		case SMC_OPT_POS:
 			if (id != NULL)
-				return smc_fail(e, SMC_EXIT_USAGE,
-						"unexpected argument %.100s",
-						arg);
+				return smc_opt_unexpected(arg, e);
 			id = arg;
 			break;
 		case OPT_SAVE:

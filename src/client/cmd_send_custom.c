@@ -14,34 +14,27 @@
 
 static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
-	struct smc_optstate st = {argc, argv, 0, 0};
 	struct smc_delivery d;
+	struct smc_args sa;
 	char type[SMIMP_MSGTYPE_MAX + 16];
-	const char *pos[2] = {NULL, NULL}, *arg;
 	enum smimp_msgtype t;
 	char *data = NULL;
-	size_t n = 0, len = 0;
-	int k, rc;
+	size_t len = 0;
+	int rc;
 
-	while ((k = smc_opt_next(c, &st, NULL, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		if (n == 2)
-			return smc_fail(e, SMC_EXIT_USAGE,
-					"unexpected argument %.100s", arg);
-		pos[n++] = arg;
-	}
-	if (n < 2)
+	rc = smc_args_parse(c, argc, argv, NULL, 2, &sa, e);
+	if (rc != 0)
+		return rc;
+	if (sa.npos < 2)
 		return smc_fail(e, SMC_EXIT_USAGE, "TYPE and ADDRESS are needed");
 	/* "name" and "x-custom-name" both name x-custom-name. */
-	if (strncmp(pos[0], SMIMP_MSGTYPE_CUSTOM_PREFIX,
+	if (strncmp(sa.pos[0], SMIMP_MSGTYPE_CUSTOM_PREFIX,
 		    strlen(SMIMP_MSGTYPE_CUSTOM_PREFIX)) == 0)
-		snprintf(type, sizeof type, "%.*s", SMIMP_MSGTYPE_MAX + 1, pos[0]);
+		snprintf(type, sizeof type, "%.*s", SMIMP_MSGTYPE_MAX + 1,
+			 sa.pos[0]);
 	else
 		snprintf(type, sizeof type, "%s%.*s", SMIMP_MSGTYPE_CUSTOM_PREFIX,
-			 SMIMP_MSGTYPE_CUSTOM_NAME_MAX + 1, pos[0]);
+			 SMIMP_MSGTYPE_CUSTOM_NAME_MAX + 1, sa.pos[0]);
 	if (smimp_msgtype_parse(&t, type, strlen(type), NULL) != SMIMP_OK ||
 	    t != SMIMP_MSGTYPE_CUSTOM)
 		return smc_fail(e, SMC_EXIT_USAGE,
@@ -53,7 +46,7 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 		free(data);
 		return -1;
 	}
-	smc_delivery_send(&d, pos[1], type, (const uint8_t *)data, len);
+	smc_delivery_send(&d, sa.pos[1], type, (const uint8_t *)data, len);
 	if (!smc_sender_cancelled())
 		(void)smc_delivery_flush(&d, 0, 0, e);
 	rc = smc_delivery_finish(&d, e);

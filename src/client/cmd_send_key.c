@@ -102,8 +102,7 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 			goto out;
 		case SMC_OPT_POS:
 			if (address != NULL) {
-				smc_fail(e, SMC_EXIT_USAGE,
-					 "unexpected argument %.100s", arg);
+				smc_opt_unexpected(arg, e);
 				goto out;
 			}
 			address = arg;

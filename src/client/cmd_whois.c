@@ -146,27 +146,19 @@ fail:
 
 static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 {
-	struct smc_optstate st = {argc, argv, 0, 0};
 	struct smc_resolver r;
 	struct smc_identity id;
-	const char *address = NULL, *arg;
-	int k, rc;
+	struct smc_args sa;
+	int rc;
 
-	while ((k = smc_opt_next(c, &st, NULL, &arg, e)) != SMC_OPT_END) {
-		if (k == SMC_OPT_HELP)
-			return SMC_OPT_HELP;
-		if (k == SMC_OPT_ERR)
-			return -1;
-		if (address != NULL)
-			return smc_fail(e, SMC_EXIT_USAGE,
-					"unexpected argument %.100s", arg);
-		address = arg;
-	}
-	if (address == NULL)
+	rc = smc_args_parse(c, argc, argv, NULL, 1, &sa, e);
+	if (rc != 0)
+		return rc;
+	if (sa.npos == 0)
 		return smc_fail(e, SMC_EXIT_USAGE, "ADDRESS is missing");
 	if (smc_ctx_resolver(c, &r, e) != 0)
 		return -1;
-	if (smc_resolve_identity(&r, address, SMC_RESOLVE_FULL, &id, e) != 0)
+	if (smc_resolve_identity(&r, sa.pos[0], SMC_RESOLVE_FULL, &id, e) != 0)
 		return -1;
 	if (c->json) {
 		json_t *o = identity_json(&id);
