@@ -15,6 +15,7 @@
 #include "store.h"
 #include "store_identity.h"
 #include "store_mail.h"
+#include "store_rows.h"
 
 #define PG_POOL 16          /* connections per process, opened on first use */
 #define PG_STMT_MAX 256     /* prepared statements per connection */
@@ -94,6 +95,8 @@ bool smd_pg_blob(const PGresult *r, int row, int col, void *out, size_t n);
 void smd_pg_text(const PGresult *r, int row, int col, char *out, size_t size);
 /* A malloc'ed copy of a column with a NUL after it (never NULL on success). */
 uint8_t *smd_pg_dup(const PGresult *r, int row, int col, size_t *len);
+/* Every column of row, for the converters of store_rows.h. */
+void smd_pg_cols(const PGresult *r, int row, struct smd_row *out);
 
 /* Borrows a connected pool connection (blocks while all are busy;
  * reconnects a broken one); NULL (logged, slot given back) when the server

@@ -13,6 +13,7 @@
 #include "store.h"
 #include "store_identity.h"
 #include "store_mail.h"
+#include "store_rows.h"
 
 #define STMT_CACHE_MAX 256
 #define READERS 16
@@ -65,6 +66,12 @@ sqlite3_stmt *smd_sq_prep(struct conn *c, const char *sql);
 /* Steps a statement that returns no row and resets it. */
 enum smd_store_rc smd_sq_step_done(struct conn *c, sqlite3_stmt *s,
 				   const char *what);
+/* Every column of s's current row, for the converters of store_rows.h. */
+void smd_sq_cols(sqlite3_stmt *s, struct smd_row *out);
+/* Copies a BLOB column of exactly len bytes; false otherwise. */
+bool smd_col_blob(sqlite3_stmt *s, int col, void *out, size_t len);
+/* Copies a TEXT column into out[0..size) (cut, NUL-terminated). */
+void smd_col_text(sqlite3_stmt *s, int col, char *out, size_t size);
 /* Borrows a reader connection (blocks while all are busy); give it back
  * with smd_sq_reader_put. */
 struct conn *smd_sq_reader_get(struct smd_store *st, int *slot);

@@ -184,22 +184,28 @@ enum smd_store_rc smd_pg_do(struct pgconn *c, const char *sql,
 	return SMD_STORE_OK;
 }
 
-enum smd_store_rc smd_pg_row(struct pgconn *c, const char *sql,
-			     const struct pgp *p, const char *what,
-			     PGresult **out)
+/* res (NULL: failed with *rc) as the answer of a single-row read. */
+static enum smd_store_rc first_row(PGresult *res, const enum smd_store_rc *rc,
+				   PGresult **out)
 {
-	enum smd_store_rc rc;
-	PGresult *res = smd_pg_run(c, sql, p, &rc, what);
-
 	*out = NULL;
 	if (res == NULL)
-		return rc;
+		return *rc;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		return SMD_STORE_NOT_FOUND;
 	}
 	*out = res;
 	return SMD_STORE_OK;
+}
+
+enum smd_store_rc smd_pg_row(struct pgconn *c, const char *sql,
+			     const struct pgp *p, const char *what,
+			     PGresult **out)
+{
+	enum smd_store_rc rc = SMD_STORE_OK;
+
+	return first_row(smd_pg_run(c, sql, p, &rc, what), &rc, out);
 }
 
 PGresult *smd_pg_read(struct smd_store *st, const char *sql, const struct pgp *p,
@@ -222,18 +228,9 @@ enum smd_store_rc smd_pg_read_row(struct smd_store *st, const char *sql,
 				  const struct pgp *p, const char *what,
 				  PGresult **out)
 {
-	enum smd_store_rc rc;
-	PGresult *res = smd_pg_read(st, sql, p, &rc, what);
+	enum smd_store_rc rc = SMD_STORE_OK;
 
-	*out = NULL;
-	if (res == NULL)
-		return rc;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return SMD_STORE_NOT_FOUND;
-	}
-	*out = res;
-	return SMD_STORE_OK;
+	return first_row(smd_pg_read(st, sql, p, &rc, what), &rc, out);
 }
 
 /* A simple statement (no parameters, not prepared). */
@@ -276,38 +273,45 @@ int64_t smd_pg_int(const PGresult *r, int row, int col)
 	return (int64_t)v;
 }
 
+/* Column col of row as a backend-neutral value (store_rows.h). */
+static struct smd_val pg_val(const PGresult *r, int row, int col)
+{
+	struct smd_val v = {.null = true};
+
+	if (col >= PQnfields(r) || PQgetisnull(r, row, col))
+		return v;
+	v.null = false;
+	v.p = PQgetvalue(r, row, col);
+	v.n = (size_t)PQgetlength(r, row, col);
+	v.i = smd_pg_int(r, row, col);
+	return v;
+}
+
+void smd_pg_cols(const PGresult *r, int row, struct smd_row *out)
+{
+	for (int i = 0; i < SMD_ROW_COLS; i++)
+		out->col[i] = pg_val(r, row, i);
+}
+
 bool smd_pg_blob(const PGresult *r, int row, int col, void *out, size_t n)
 {
-	if (PQgetisnull(r, row, col) || (size_t)PQgetlength(r, row, col) != n)
-		return false;
-	memcpy(out, PQgetvalue(r, row, col), n);
-	return true;
+	struct smd_val v = pg_val(r, row, col);
+
+	return smd_val_blob(&v, out, n);
 }
 
 void smd_pg_text(const PGresult *r, int row, int col, char *out, size_t size)
 {
-	size_t n = PQgetisnull(r, row, col) ? 0 : (size_t)PQgetlength(r, row, col);
+	struct smd_val v = pg_val(r, row, col);
 
-	if (size == 0)
-		return;
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, PQgetvalue(r, row, col), n);
-	out[n] = '\0';
+	smd_val_text(&v, out, size);
 }
 
 uint8_t *smd_pg_dup(const PGresult *r, int row, int col, size_t *len)
 {
-	size_t n = PQgetisnull(r, row, col) ? 0 : (size_t)PQgetlength(r, row, col);
-	uint8_t *out = malloc(n + 1);
+	struct smd_val v = pg_val(r, row, col);
 
-	if (out != NULL) {
-		if (n > 0)
-			memcpy(out, PQgetvalue(r, row, col), n);
-		out[n] = 0;
-	}
-	*len = n;
-	return out;
+	return smd_val_dup(&v, len);
 }
 
 /* ---- connections ---- */
@@ -579,21 +583,8 @@ static enum smd_store_rc pg_write(struct smd_store *st, smd_store_write_fn fn,
 
 /* ---- accounts ---- */
 
-#define ACCOUNT_COLUMNS "id, address, initialized, quota_limit, used_bytes, created_at"
-
-static void account_from_row(const PGresult *r, struct smd_account *a)
-{
-	memset(a, 0, sizeof *a);
-	a->id = smd_pg_int(r, 0, 0);
-	smd_pg_text(r, 0, 1, a->address, sizeof a->address);
-	a->initialized = smd_pg_int(r, 0, 2) != 0;
-	a->quota_limit = smd_pg_int(r, 0, 3);
-	a->used_bytes = smd_pg_int(r, 0, 4);
-	a->created_at = smd_pg_int(r, 0, 5);
-}
-
 static const char SQL_ACCOUNT_GET[] =
-	"SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE address = $1";
+	"SELECT " SMD_ACCOUNT_COLUMNS " FROM accounts WHERE address = $1";
 
 static enum smd_store_rc pg_account_get(struct smd_store *st, const char *address,
 					struct smd_account *out)
@@ -601,6 +592,7 @@ static enum smd_store_rc pg_account_get(struct smd_store *st, const char *addres
 	int slot;
 	struct pgconn *c = smd_pg_get(st, &slot);
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
@@ -608,15 +600,17 @@ static enum smd_store_rc pg_account_get(struct smd_store *st, const char *addres
 		return SMD_STORE_BUSY;
 	smd_pgp_text(&p, address);
 	rc = smd_pg_row(c, SQL_ACCOUNT_GET, &p, "account get", &res);
-	if (rc == SMD_STORE_OK)
-		account_from_row(res, out);
+	if (rc == SMD_STORE_OK) {
+		smd_pg_cols(res, 0, &r);
+		smd_row_account(&r, out);
+	}
 	PQclear(res);
 	smd_pg_put(st, slot);
 	return rc;
 }
 
 static const char SQL_ACCOUNT_LIST[] =
-	"SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY address";
+	"SELECT " SMD_ACCOUNT_COLUMNS " FROM accounts ORDER BY address";
 
 static enum smd_store_rc pg_account_list(struct smd_store *st, smd_account_cb cb,
 					 void *arg)
@@ -634,14 +628,10 @@ static enum smd_store_rc pg_account_list(struct smd_store *st, smd_account_cb cb
 		return rc;
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct smd_account a;
+		struct smd_row r;
 
-		memset(&a, 0, sizeof a);
-		a.id = smd_pg_int(res, i, 0);
-		smd_pg_text(res, i, 1, a.address, sizeof a.address);
-		a.initialized = smd_pg_int(res, i, 2) != 0;
-		a.quota_limit = smd_pg_int(res, i, 3);
-		a.used_bytes = smd_pg_int(res, i, 4);
-		a.created_at = smd_pg_int(res, i, 5);
+		smd_pg_cols(res, i, &r);
+		smd_row_account(&r, &a);
 		if (!cb(&a, arg))
 			break;
 	}
@@ -766,7 +756,7 @@ static enum smd_store_rc pg_txn_secret(struct smd_txn *txn, const char *name,
 /* FOR UPDATE: two initializations of one account take turns, the second
  * sees what the first did (as with SQLite's single writer). */
 static const char SQL_ACCOUNT_SECRET[] =
-	"SELECT " ACCOUNT_COLUMNS ", init_password_hash, init_password_expires,"
+	"SELECT " SMD_ACCOUNT_COLUMNS ", init_password_hash, init_password_expires,"
 	" init_failures, init_failed_at FROM accounts WHERE address = $1"
 	" FOR NO KEY UPDATE";
 
@@ -776,6 +766,7 @@ static enum smd_store_rc pg_txn_account_secret(struct smd_txn *txn,
 					       struct smd_account_secret *out)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
@@ -783,13 +774,8 @@ static enum smd_store_rc pg_txn_account_secret(struct smd_txn *txn,
 	rc = smd_pg_row(txn->c, SQL_ACCOUNT_SECRET, &p, "account secret", &res);
 	if (rc != SMD_STORE_OK)
 		return rc;
-	if (acct != NULL)
-		account_from_row(res, acct);
-	memset(out, 0, sizeof *out);
-	smd_pg_text(res, 0, 6, out->pwhash, sizeof out->pwhash);
-	out->expires_at = smd_pg_int(res, 0, 7);
-	out->failures = (unsigned)smd_pg_int(res, 0, 8);
-	out->failed_at = smd_pg_int(res, 0, 9);
+	smd_pg_cols(res, 0, &r);
+	smd_row_account_secret(&r, acct, out);
 	PQclear(res);
 	return SMD_STORE_OK;
 }

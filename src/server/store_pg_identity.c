@@ -1,11 +1,9 @@
 /* PostgreSQL implementation of the identity area (store_identity.h), the
  * same statements as store_sqlite_identity.c in PostgreSQL's dialect. Its
  * writes run in smd_db_write's SERIALIZABLE transactions. Input is trusted
- * (checked by the handlers); every value is bound, never pasted. Blobs read
- * back are length-checked before they are copied. */
-#include <stdio.h>
+ * (checked by the handlers); every value is bound, never pasted. Rows read
+ * back are checked and copied by store_rows.c. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "pg_conn.h"
 #include "store_identity.h"
@@ -20,20 +18,13 @@
 
 /* ---- records ---- */
 
-static enum smd_store_rc record_from_row(const PGresult *r, int row, bool with_data,
+static enum smd_store_rc record_from_row(const PGresult *res, int row, bool with_data,
 					 struct smd_record_row *out)
 {
-	memset(out, 0, sizeof *out);
-	out->seq = smd_pg_int(r, row, 0);
-	if (!smd_pg_blob(r, row, 1, out->signed_hash.b, sizeof out->signed_hash.b) ||
-	    !smd_pg_blob(r, row, 2, out->public_key.b, sizeof out->public_key.b))
-		return SMD_STORE_ERROR;
-	if (with_data) {
-		out->data = (char *)smd_pg_dup(r, row, 3, &out->data_len);
-		if (out->data == NULL)
-			return SMD_STORE_ERROR;
-	}
-	return SMD_STORE_OK;
+	struct smd_row r;
+
+	smd_pg_cols(res, row, &r);
+	return smd_row_record(&r, with_data, out);
 }
 
 /* The account first, then its newest record by the primary key: written
@@ -228,12 +219,13 @@ static enum smd_store_rc pg_init_failure(struct smd_txn *txn, const char *addres
 
 /* ---- message keys ---- */
 
-static bool msgkey_from_row(const PGresult *r, int row, enum smimp_msgkey_kind kind,
+static bool msgkey_from_row(const PGresult *res, int row, enum smimp_msgkey_kind kind,
 			    struct smimp_msgkey *out)
 {
-	out->kind = kind;
-	return smd_pg_blob(r, row, 0, out->key.b, sizeof out->key.b) &&
-	       smd_pg_blob(r, row, 1, out->signed_hash.b, sizeof out->signed_hash.b);
+	struct smd_row r;
+
+	smd_pg_cols(res, row, &r);
+	return smd_row_msgkey(&r, 0, kind, out);
 }
 
 static const char SQL_NONEPH_GET[] =
@@ -378,15 +370,15 @@ static enum smd_store_rc pg_token_get(struct smd_store *st,
 				      struct smd_login_token *out)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
 	smd_pgp_blob(&p, token_hash->b, sizeof token_hash->b);
 	rc = smd_pg_read_row(st, SQL_TOKEN_GET, &p, "token get", &res);
 	if (rc == SMD_STORE_OK) {
-		smd_pg_text(res, 0, 0, out->address, sizeof out->address);
-		out->expires_at = smd_pg_int(res, 0, 1);
-		out->used = smd_pg_int(res, 0, 2) != 0;
+		smd_pg_cols(res, 0, &r);
+		smd_row_token(&r, out);
 	}
 	PQclear(res);
 	return rc;
@@ -428,15 +420,15 @@ static enum smd_store_rc pg_token_use(struct smd_txn *txn,
 				      struct smd_login_token *out)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
 	smd_pgp_blob(&p, token_hash->b, sizeof token_hash->b);
 	rc = smd_pg_row(txn->c, SQL_TOKEN_USE, &p, "token use", &res);
 	if (rc == SMD_STORE_OK) {
-		smd_pg_text(res, 0, 0, out->address, sizeof out->address);
-		out->expires_at = smd_pg_int(res, 0, 1);
-		out->used = false;
+		smd_pg_cols(res, 0, &r);
+		smd_row_token(&r, out);
 	}
 	PQclear(res);
 	return rc;
@@ -451,22 +443,15 @@ static enum smd_store_rc pg_session_get(struct smd_store *st,
 					struct smd_session *out, bool *destroyed)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
 	smd_pgp_blob(&p, hash, SMD_SESSION_HASH_BYTES);
 	rc = smd_pg_read_row(st, SQL_SESSION_GET, &p, "session get", &res);
 	if (rc == SMD_STORE_OK) {
-		memset(out, 0, sizeof *out);
-		memcpy(out->hash, hash, SMD_SESSION_HASH_BYTES);
-		smd_pg_text(res, 0, 0, out->address, sizeof out->address);
-		out->remote = smd_pg_int(res, 0, 1) != 0;
-		if (!smd_pg_blob(res, 0, 2, out->public_key.b, sizeof out->public_key.b) ||
-		    !smd_pg_blob(res, 0, 3, out->login_token_hash.b,
-				 sizeof out->login_token_hash.b))
-			rc = SMD_STORE_ERROR;
-		out->expires_at = smd_pg_int(res, 0, 4);
-		*destroyed = smd_pg_int(res, 0, 5) != 0;
+		smd_pg_cols(res, 0, &r);
+		rc = smd_row_session(&r, hash, out, destroyed);
 	}
 	PQclear(res);
 	return rc;
@@ -540,26 +525,6 @@ static enum smd_store_rc pg_sessions_rekey(struct smd_txn *txn, const char *addr
 
 /* ---- avatars ---- */
 
-static enum smd_store_rc avatar_from_row(const PGresult *r, bool with_image,
-					 struct smd_avatar *out)
-{
-	char mime[16];
-
-	memset(out, 0, sizeof *out);
-	if (!smd_pg_blob(r, 0, 0, out->hash.b, sizeof out->hash.b) ||
-	    !smd_pg_blob(r, 0, 1, out->signed_hash.b, sizeof out->signed_hash.b) ||
-	    smd_pg_null(r, 0, 2))
-		return SMD_STORE_ERROR;
-	smd_pg_text(r, 0, 2, mime, sizeof mime);
-	out->mime = strcmp(mime, "image/png") == 0 ? "image/png" : "image/jpeg";
-	if (with_image) {
-		out->image = smd_pg_dup(r, 0, 3, &out->image_len);
-		if (out->image == NULL)
-			return SMD_STORE_ERROR;
-	}
-	return SMD_STORE_OK;
-}
-
 static const char SQL_AVATAR_GET[] =
 	"SELECT hash, signed_hash, mime FROM avatars WHERE account_id = $1";
 static const char SQL_AVATAR_GET_IMAGE[] =
@@ -572,6 +537,7 @@ static enum smd_store_rc avatar_read(struct smd_store *st, const char *sql,
 				     bool with_image, struct smd_avatar *out)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
@@ -580,8 +546,10 @@ static enum smd_store_rc avatar_read(struct smd_store *st, const char *sql,
 	else
 		smd_pgp_int(&p, account_id);
 	rc = smd_pg_read_row(st, sql, &p, "avatar", &res);
-	if (rc == SMD_STORE_OK)
-		rc = avatar_from_row(res, with_image, out);
+	if (rc == SMD_STORE_OK) {
+		smd_pg_cols(res, 0, &r);
+		rc = smd_row_avatar(&r, with_image, out);
+	}
 	PQclear(res);
 	return rc;
 }
@@ -639,24 +607,15 @@ static enum smd_store_rc pg_pin_get(struct smd_store *st, const char *address,
 				    struct smimp_pin *out)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
 	smd_pgp_text(&p, address);
 	rc = smd_pg_read_row(st, SQL_PIN_GET, &p, "pin get", &res);
 	if (rc == SMD_STORE_OK) {
-		memset(out, 0, sizeof *out);
-		snprintf(out->address, sizeof out->address, "%s", address);
-		out->latest_seq = smd_pg_int(res, 0, 2);
-		if (!smd_pg_blob(res, 0, 0, out->first_signed_hash.b,
-				 sizeof out->first_signed_hash.b) ||
-		    !smd_pg_blob(res, 0, 1, out->first_public_key.b,
-				 sizeof out->first_public_key.b) ||
-		    !smd_pg_blob(res, 0, 3, out->latest_signed_hash.b,
-				 sizeof out->latest_signed_hash.b) ||
-		    !smd_pg_blob(res, 0, 4, out->latest_public_key.b,
-				 sizeof out->latest_public_key.b))
-			rc = SMD_STORE_ERROR;
+		smd_pg_cols(res, 0, &r);
+		rc = smd_row_pin(&r, address, out);
 	}
 	PQclear(res);
 	return rc;

@@ -60,6 +60,7 @@ static enum smd_store_rc pg_recipient_get(struct smd_store *st, const char *addr
 					  struct smd_mail_recipient *out)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
@@ -67,13 +68,8 @@ static enum smd_store_rc pg_recipient_get(struct smd_store *st, const char *addr
 	smd_pgp_text(&p, address);
 	rc = smd_pg_read_row(st, SQL_RECIPIENT, &p, "recipient", &res);
 	if (rc == SMD_STORE_OK) {
-		out->account_id = smd_pg_int(res, 0, 0);
-		out->initialized = smd_pg_int(res, 0, 1) != 0;
-		out->quota_limit = smd_pg_int(res, 0, 2);
-		out->used_bytes = smd_pg_int(res, 0, 3);
-		out->has_master = smd_pg_blob(res, 0, 4, out->master_pk.b,
-					      sizeof out->master_pk.b);
-		out->has_lists = smd_pg_int(res, 0, 5) != 0;
+		smd_pg_cols(res, 0, &r);
+		smd_row_recipient(&r, out);
 	}
 	PQclear(res);
 	return rc;
@@ -199,12 +195,14 @@ static enum smd_store_rc pg_list_entries(struct smd_store *st, const char *owner
 		return rc;
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct smd_list_entry e;
+		struct smd_row r;
 		bool go;
 
 		memset(&e, 0, sizeof e);
-		if (!smd_pg_blob(res, i, 0, e.hash.b, sizeof e.hash.b))
+		smd_pg_cols(res, i, &r);
+		if (!smd_val_blob(&r.col[0], e.hash.b, sizeof e.hash.b))
 			continue;
-		e.data = smd_pg_dup(res, i, 1, &e.data_len);
+		e.data = smd_val_dup(&r.col[1], &e.data_len);
 		if (e.data == NULL) {
 			rc = SMD_STORE_ERROR;
 			break;
@@ -248,6 +246,7 @@ static enum smd_store_rc pg_key_draw(struct smd_txn *txn, const char *recipient,
 				     long long max_per_hour, struct smd_key_draw *out)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	int64_t account, drawn;
 	enum smd_store_rc rc;
@@ -282,17 +281,15 @@ static enum smd_store_rc pg_key_draw(struct smd_txn *txn, const char *recipient,
 		smd_pgp_int(&p, now);
 		rc = smd_pg_row(txn->c, SQL_EPH_ISSUE, &p, "issue ephemeral key", &res);
 		if (rc == SMD_STORE_OK) {
-			bool ok = smd_pg_blob(res, 0, 0, out->key.key.b,
-					      sizeof out->key.key.b) &&
-				  smd_pg_blob(res, 0, 1, out->key.signed_hash.b,
-					      sizeof out->key.signed_hash.b);
+			bool ok;
 
+			smd_pg_cols(res, 0, &r);
+			ok = smd_row_msgkey(&r, 0, SMIMP_MSGKEY_EPHEMERAL, &out->key);
 			PQclear(res);
 			if (!ok) {
 				fputs("smimpd: store: malformed ephemeral key row\n", stderr);
 				return SMD_STORE_ERROR;
 			}
-			out->key.kind = SMIMP_MSGKEY_EPHEMERAL;
 			out->non_ephemeral = false;
 			return smd_pg_do(txn->c, SQL_DRAW_ADD, &p, "record draw", NULL);
 		}
@@ -304,12 +301,10 @@ static enum smd_store_rc pg_key_draw(struct smd_txn *txn, const char *recipient,
 	rc = smd_pg_row(txn->c, SQL_NONEPH_CURRENT, &p, "non-ephemeral key", &res);
 	if (rc != SMD_STORE_OK)
 		return rc;
-	if (!smd_pg_blob(res, 0, 0, out->key.key.b, sizeof out->key.key.b) ||
-	    !smd_pg_blob(res, 0, 1, out->key.signed_hash.b,
-			 sizeof out->key.signed_hash.b))
+	smd_pg_cols(res, 0, &r);
+	if (!smd_row_msgkey(&r, 0, SMIMP_MSGKEY_NONEPHEMERAL, &out->key))
 		rc = SMD_STORE_ERROR;
 	PQclear(res);
-	out->key.kind = SMIMP_MSGKEY_NONEPHEMERAL;
 	out->non_ephemeral = true;
 	return rc;
 }
@@ -464,14 +459,8 @@ static enum smd_store_rc pg_message_insert(struct smd_txn *txn,
 	}
 	if (rc != SMD_STORE_NOT_FOUND)
 		return rc;
-	if (m->retry_only) {
-		m->outcome = SMIMP_ERR_BAD_PROOF_OF_WORK;
+	if (!smd_row_insert_admits(m, limit, used))
 		return SMD_STORE_CONFLICT;
-	}
-	if (limit >= 0 && (uint64_t)used + e->ciphertext_len > (uint64_t)limit) {
-		m->outcome = SMIMP_ERR_QUOTA_EXCEEDED;
-		return SMD_STORE_CONFLICT;
-	}
 	if (m->acc->key_provenance == SMIMP_KEY_EPHEMERAL_ISSUED) {
 		p.n = 0;
 		smd_pgp_int(&p, m->received_at);

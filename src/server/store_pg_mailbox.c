@@ -14,65 +14,18 @@
 
 #define MAX_DEPTH 10000   /* a parent chain longer than this is corrupt */
 
-#define MSG_COLUMNS \
-	"m.recipient, m.sender, m.message_type, m.algorithm," \
-	" m.message_public_key, m.nonce, m.ciphertext, m.proof_of_work," \
-	" m.login_token_hash, m.message_hash, m.sender_public_key," \
-	" m.received_at, m.pow_zero_bits, m.pow_nonce, m.message_id," \
-	" m.received_via, m.read, m.extensions, m.protocol_version, f.name"
-
 static const char SQL_MSG_GET[] =
-	"SELECT " MSG_COLUMNS " FROM messages m"
+	"SELECT " SMD_ENVELOPE_COLUMNS " FROM messages m"
 	" LEFT JOIN folders f ON f.id = m.folder_id"
 	" WHERE m.account_id = (SELECT id FROM accounts WHERE address = $1)"
 	" AND m.message_id = $2";
-
-static bool envelope_from_row(const PGresult *r, struct smimp_stored_envelope *o)
-{
-	struct smimp_envelope *e = &o->env;
-	bool ok = true;
-
-	smd_pg_text(r, 0, 0, e->recipient, sizeof e->recipient);
-	smd_pg_text(r, 0, 1, e->sender, sizeof e->sender);
-	smd_pg_text(r, 0, 2, e->message_type, sizeof e->message_type);
-	smd_pg_text(r, 0, 3, e->algorithm, sizeof e->algorithm);
-	ok &= smd_pg_blob(r, 0, 4, e->message_public_key.b,
-			  sizeof e->message_public_key.b);
-	ok &= smd_pg_blob(r, 0, 5, e->nonce.b, sizeof e->nonce.b);
-	e->ciphertext = smd_pg_dup(r, 0, 6, &e->ciphertext_len);
-	ok &= e->ciphertext != NULL;
-	e->has_proof_of_work = !smd_pg_null(r, 0, 7);
-	if (e->has_proof_of_work)
-		smd_pg_text(r, 0, 7, e->proof_of_work, sizeof e->proof_of_work);
-	ok &= smd_pg_blob(r, 0, 8, e->login_token_hash.b, sizeof e->login_token_hash.b);
-	ok &= smd_pg_blob(r, 0, 9, e->message_hash.b, sizeof e->message_hash.b);
-	ok &= smd_pg_blob(r, 0, 10, o->sender_public_key.b,
-			  sizeof o->sender_public_key.b);
-	o->received_at = smd_pg_int(r, 0, 11);
-	o->has_pow_params = !smd_pg_null(r, 0, 12);
-	if (o->has_pow_params) {
-		o->pow_zero_bits = (unsigned)smd_pg_int(r, 0, 12);
-		ok &= smd_pg_blob(r, 0, 13, o->pow_nonce.b, sizeof o->pow_nonce.b);
-	}
-	ok &= smd_pg_blob(r, 0, 14, o->message_id.b, sizeof o->message_id.b);
-	smd_pg_text(r, 0, 15, o->received_via, sizeof o->received_via);
-	o->read = smd_pg_int(r, 0, 16) != 0;
-	if (!smd_pg_null(r, 0, 17)) {
-		o->extensions = smd_pg_dup(r, 0, 17, &o->extensions_len);
-		ok &= o->extensions != NULL;
-	}
-	smd_pg_text(r, 0, 18, o->protocol_version, sizeof o->protocol_version);
-	o->has_folder = !smd_pg_null(r, 0, 19);
-	if (o->has_folder)
-		smd_pg_text(r, 0, 19, o->folder, sizeof o->folder);
-	return ok;
-}
 
 enum smd_store_rc smd_pgm_message_get(struct smd_store *st, const char *owner,
 				      const struct smimp_hash *id,
 				      struct smimp_stored_envelope *out)
 {
 	struct pgp p = {0};
+	struct smd_row r;
 	PGresult *res;
 	enum smd_store_rc rc;
 
@@ -80,7 +33,9 @@ enum smd_store_rc smd_pgm_message_get(struct smd_store *st, const char *owner,
 	smd_pgp_text(&p, owner);
 	smd_pgp_blob(&p, id->b, sizeof id->b);
 	rc = smd_pg_read_row(st, SQL_MSG_GET, &p, "message get", &res);
-	if (rc == SMD_STORE_OK && !envelope_from_row(res, out)) {
+	if (rc == SMD_STORE_OK)
+		smd_pg_cols(res, 0, &r);
+	if (rc == SMD_STORE_OK && !smd_row_envelope(&r, out)) {
 		smimp_stored_envelope_clear(out);
 		rc = SMD_STORE_ERROR;
 	}
@@ -174,15 +129,11 @@ enum smd_store_rc smd_pgm_message_list(struct smd_store *st, const char *owner,
 		return rc;
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct smd_message_meta m;
+		struct smd_row r;
 
-		memset(&m, 0, sizeof m);
-		if (!smd_pg_blob(res, i, 0, m.message_id.b, sizeof m.message_id.b))
+		smd_pg_cols(res, i, &r);
+		if (!smd_row_meta(&r, message_type, &m))
 			continue;
-		m.received_at = smd_pg_int(res, i, 1);
-		m.read = smd_pg_int(res, i, 2) != 0;
-		smd_pg_text(res, i, 3, m.sender, sizeof m.sender);
-		m.size = smd_pg_int(res, i, 4);
-		snprintf(m.message_type, sizeof m.message_type, "%s", message_type);
 		if (!cb(&m, arg))
 			break;
 	}
@@ -376,14 +327,10 @@ enum smd_store_rc smd_pgm_folder_list(struct smd_store *st, const char *owner,
 		return rc;
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct smd_folder f;
+		struct smd_row r;
 
-		memset(&f, 0, sizeof f);
-		smd_pg_text(res, i, 0, f.name, sizeof f.name);
-		smd_pg_text(res, i, 1, f.display_name, sizeof f.display_name);
-		f.has_parent = !smd_pg_null(res, i, 2);
-		if (f.has_parent)
-			smd_pg_text(res, i, 2, f.parent, sizeof f.parent);
-		smd_pg_text(res, i, 3, f.message_type, sizeof f.message_type);
+		smd_pg_cols(res, i, &r);
+		smd_row_folder(&r, &f);
 		if (!cb(&f, arg))
 			break;
 	}

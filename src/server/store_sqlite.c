@@ -87,6 +87,45 @@ enum smd_store_rc smd_sq_step_done(struct conn *c, sqlite3_stmt *s,
 		      what);
 }
 
+/* Column col of s's row as a backend-neutral value (store_rows.h). The
+ * type first, the integer before the bytes: sqlite3_column_int64 leaves
+ * the value as it is, sqlite3_column_blob may convert it, and its pointer
+ * stays valid as long as nothing converts it again. */
+static struct smd_val sq_val(sqlite3_stmt *s, int col)
+{
+	struct smd_val v = {.null = true};
+
+	if (col >= sqlite3_column_count(s) || sqlite3_column_type(s, col) == SQLITE_NULL)
+		return v;
+	v.null = false;
+	v.i = sqlite3_column_int64(s, col);
+	v.p = sqlite3_column_blob(s, col);
+	v.n = (size_t)sqlite3_column_bytes(s, col);
+	if (v.p == NULL)
+		v.p = "";   /* an empty blob */
+	return v;
+}
+
+void smd_sq_cols(sqlite3_stmt *s, struct smd_row *out)
+{
+	for (int i = 0; i < SMD_ROW_COLS; i++)
+		out->col[i] = sq_val(s, i);
+}
+
+bool smd_col_blob(sqlite3_stmt *s, int col, void *out, size_t len)
+{
+	struct smd_val v = sq_val(s, col);
+
+	return smd_val_blob(&v, out, len);
+}
+
+void smd_col_text(sqlite3_stmt *s, int col, char *out, size_t size)
+{
+	struct smd_val v = sq_val(s, col);
+
+	smd_val_text(&v, out, size);
+}
+
 static enum smd_store_rc exec_sql(struct conn *c, const char *sql)
 {
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
@@ -422,24 +461,16 @@ static enum smd_store_rc sq_write(struct smd_store *st, smd_store_write_fn fn,
 
 /* ---- accounts ---- */
 
-#define ACCOUNT_COLUMNS "id, address, initialized, quota_limit, used_bytes, created_at"
-
 static void account_from_row(sqlite3_stmt *s, struct smd_account *a)
 {
-	const unsigned char *addr = sqlite3_column_text(s, 1);
+	struct smd_row r;
 
-	memset(a, 0, sizeof *a);
-	a->id = sqlite3_column_int64(s, 0);
-	if (addr != NULL)
-		snprintf(a->address, sizeof a->address, "%s", (const char *)addr);
-	a->initialized = sqlite3_column_int(s, 2) != 0;
-	a->quota_limit = sqlite3_column_int64(s, 3);
-	a->used_bytes = sqlite3_column_int64(s, 4);
-	a->created_at = sqlite3_column_int64(s, 5);
+	smd_sq_cols(s, &r);
+	smd_row_account(&r, a);
 }
 
 static const char SQL_ACCOUNT_GET[] =
-	"SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE address = ?";
+	"SELECT " SMD_ACCOUNT_COLUMNS " FROM accounts WHERE address = ?";
 
 static enum smd_store_rc sq_account_get(struct smd_store *st, const char *address,
 					struct smd_account *out)
@@ -469,7 +500,7 @@ static enum smd_store_rc sq_account_get(struct smd_store *st, const char *addres
 }
 
 static const char SQL_ACCOUNT_LIST[] =
-	"SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY address";
+	"SELECT " SMD_ACCOUNT_COLUMNS " FROM accounts ORDER BY address";
 
 static enum smd_store_rc sq_account_list(struct smd_store *st, smd_account_cb cb,
 					 void *arg)
@@ -632,7 +663,7 @@ static enum smd_store_rc sq_txn_secret(struct smd_txn *txn, const char *name,
 }
 
 static const char SQL_ACCOUNT_SECRET[] =
-	"SELECT " ACCOUNT_COLUMNS ", init_password_hash, init_password_expires,"
+	"SELECT " SMD_ACCOUNT_COLUMNS ", init_password_hash, init_password_expires,"
 	" init_failures, init_failed_at FROM accounts WHERE address = ?";
 
 static enum smd_store_rc sq_txn_account_secret(struct smd_txn *txn,
@@ -649,16 +680,10 @@ static enum smd_store_rc sq_txn_account_secret(struct smd_txn *txn,
 	sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		const unsigned char *h = sqlite3_column_text(s, 6);
+		struct smd_row r;
 
-		if (acct != NULL)
-			account_from_row(s, acct);
-		memset(out, 0, sizeof *out);
-		if (h != NULL)
-			snprintf(out->pwhash, sizeof out->pwhash, "%s", (const char *)h);
-		out->expires_at = sqlite3_column_int64(s, 7);
-		out->failures = (unsigned)sqlite3_column_int(s, 8);
-		out->failed_at = sqlite3_column_int64(s, 9);
+		smd_sq_cols(s, &r);
+		smd_row_account_secret(&r, acct, out);
 		ret = SMD_STORE_OK;
 	} else if (rc == SQLITE_DONE) {
 		ret = SMD_STORE_NOT_FOUND;

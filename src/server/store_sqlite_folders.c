@@ -2,7 +2,6 @@
  * names unique within a type, parents of the same type, no cycles, deletion
  * only when empty and childless. Input is trusted; every value is bound. */
 #include <stdio.h>
-#include <string.h>
 
 #include "store_sqlite_mail_int.h"
 
@@ -76,14 +75,10 @@ enum smd_store_rc smd_sqm_folder_list(struct smd_store *st, const char *owner,
 		sqlite3_bind_text(s, 2, message_type, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct smd_folder f;
+		struct smd_row row;
 
-		memset(&f, 0, sizeof f);
-		smd_col_text(s, 0, f.name, sizeof f.name);
-		smd_col_text(s, 1, f.display_name, sizeof f.display_name);
-		f.has_parent = sqlite3_column_type(s, 2) != SQLITE_NULL;
-		if (f.has_parent)
-			smd_col_text(s, 2, f.parent, sizeof f.parent);
-		smd_col_text(s, 3, f.message_type, sizeof f.message_type);
+		smd_sq_cols(s, &row);
+		smd_row_folder(&row, &f);
 		if (!cb(&f, arg))
 			break;
 	}

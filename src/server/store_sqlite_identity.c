@@ -1,9 +1,7 @@
 /* SQLite implementation of the identity area (store_identity.h). Input is
  * trusted (checked by the handlers); every value is bound, never pasted.
- * Blobs read back are length-checked before they are copied. */
-#include <stdio.h>
+ * Rows read back are checked and copied by store_rows.c. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "store_cache.h"
 #include "sqlite_conn.h"
@@ -14,24 +12,6 @@
 #define CLEANUP_BATCH "16"      /* expired rows forgotten per insert */
 
 /* ---- helpers ---- */
-
-/* Copies a blob column of exactly n bytes; false when it has another size. */
-static bool col_blob(sqlite3_stmt *s, int col, void *out, size_t n)
-{
-	const void *p = sqlite3_column_blob(s, col);
-
-	if (p == NULL || (size_t)sqlite3_column_bytes(s, col) != n)
-		return false;
-	memcpy(out, p, n);
-	return true;
-}
-
-static void col_text(sqlite3_stmt *s, int col, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	snprintf(out, size, "%s", t != NULL ? (const char *)t : "");
-}
 
 /* Steps s expecting at most one row: SQLITE_ROW stays for the caller to
  * read (then it must reset), DONE is NOT_FOUND, else an error. */
@@ -57,24 +37,10 @@ static enum smd_store_rc step_row(struct conn *c, sqlite3_stmt *s, const char *w
 static enum smd_store_rc record_from_row(sqlite3_stmt *s, bool with_data,
 					 struct smd_record_row *out)
 {
-	memset(out, 0, sizeof *out);
-	out->seq = sqlite3_column_int64(s, 0);
-	if (!col_blob(s, 1, out->signed_hash.b, sizeof out->signed_hash.b) ||
-	    !col_blob(s, 2, out->public_key.b, sizeof out->public_key.b))
-		return SMD_STORE_ERROR;
-	if (with_data) {
-		const char *d = (const char *)sqlite3_column_text(s, 3);
-		size_t n = (size_t)sqlite3_column_bytes(s, 3);
+	struct smd_row r;
 
-		out->data = malloc(n + 1);
-		if (out->data == NULL)
-			return SMD_STORE_ERROR;
-		if (n > 0)
-			memcpy(out->data, d, n);
-		out->data[n] = '\0';
-		out->data_len = n;
-	}
-	return SMD_STORE_OK;
+	smd_sq_cols(s, &r);
+	return smd_row_record(&r, with_data, out);
 }
 
 /* The account first, then its newest record by the primary key (as in
@@ -244,7 +210,7 @@ static enum smd_store_rc sq_key_binding(struct smd_txn *txn,
 	sqlite3_bind_blob(s, 1, pk->b, sizeof pk->b, SQLITE_STATIC);
 	rc = step_row(txn->c, s, "key binding");
 	if (rc == SMD_STORE_OK) {
-		col_text(s, 0, address, SMIMP_ADDRESS_MAX + 1);
+		smd_col_text(s, 0, address, SMIMP_ADDRESS_MAX + 1);
 		sqlite3_reset(s);
 	}
 	return rc;
@@ -304,9 +270,10 @@ static enum smd_store_rc sq_init_failure(struct smd_txn *txn, const char *addres
 static bool msgkey_from_row(sqlite3_stmt *s, enum smimp_msgkey_kind kind,
 			    struct smimp_msgkey *out)
 {
-	out->kind = kind;
-	return col_blob(s, 0, out->key.b, sizeof out->key.b) &&
-	       col_blob(s, 1, out->signed_hash.b, sizeof out->signed_hash.b);
+	struct smd_row r;
+
+	smd_sq_cols(s, &r);
+	return smd_row_msgkey(&r, 0, kind, out);
 }
 
 static const char SQL_NONEPH_GET[] =
@@ -469,14 +436,14 @@ static enum smd_store_rc sq_token_get(struct smd_store *st,
 	READER_BEGIN(st, c, slot);
 	sqlite3_stmt *s = smd_sq_prep(c, SQL_TOKEN_GET);
 	enum smd_store_rc rc = SMD_STORE_ERROR;
+	struct smd_row r;
 
 	if (s != NULL) {
 		sqlite3_bind_blob(s, 1, token_hash->b, sizeof token_hash->b, SQLITE_STATIC);
 		rc = step_row(c, s, "token get");
 		if (rc == SMD_STORE_OK) {
-			col_text(s, 0, out->address, sizeof out->address);
-			out->expires_at = sqlite3_column_int64(s, 1);
-			out->used = sqlite3_column_int(s, 2) != 0;
+			smd_sq_cols(s, &r);
+			smd_row_token(&r, out);
 			sqlite3_reset(s);
 		}
 	}
@@ -520,15 +487,15 @@ static enum smd_store_rc sq_token_use(struct smd_txn *txn,
 {
 	sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_TOKEN_USE);
 	enum smd_store_rc rc;
+	struct smd_row r;
 
 	if (s == NULL)
 		return SMD_STORE_ERROR;
 	sqlite3_bind_blob(s, 1, token_hash->b, sizeof token_hash->b, SQLITE_STATIC);
 	rc = step_row(txn->c, s, "token use");
 	if (rc == SMD_STORE_OK) {
-		col_text(s, 0, out->address, sizeof out->address);
-		out->expires_at = sqlite3_column_int64(s, 1);
-		out->used = false;
+		smd_sq_cols(s, &r);
+		smd_row_token(&r, out);
 		/* Run the statement to its end so the update is done. */
 		while (sqlite3_step(s) == SQLITE_ROW)
 			;
@@ -549,21 +516,14 @@ static enum smd_store_rc session_read(struct smd_store *st,
 	READER_BEGIN(st, c, slot);
 	sqlite3_stmt *s = smd_sq_prep(c, SQL_SESSION_GET);
 	enum smd_store_rc rc = SMD_STORE_ERROR;
+	struct smd_row r;
 
 	if (s != NULL) {
 		sqlite3_bind_blob(s, 1, hash, SMD_SESSION_HASH_BYTES, SQLITE_STATIC);
 		rc = step_row(c, s, "session get");
 		if (rc == SMD_STORE_OK) {
-			memset(out, 0, sizeof *out);
-			memcpy(out->hash, hash, SMD_SESSION_HASH_BYTES);
-			col_text(s, 0, out->address, sizeof out->address);
-			out->remote = sqlite3_column_int(s, 1) != 0;
-			if (!col_blob(s, 2, out->public_key.b, sizeof out->public_key.b) ||
-			    !col_blob(s, 3, out->login_token_hash.b,
-				      sizeof out->login_token_hash.b))
-				rc = SMD_STORE_ERROR;
-			out->expires_at = sqlite3_column_int64(s, 4);
-			*destroyed = sqlite3_column_int(s, 5) != 0;
+			smd_sq_cols(s, &r);
+			rc = smd_row_session(&r, hash, out, destroyed);
 			sqlite3_reset(s);
 		}
 	}
@@ -663,32 +623,6 @@ static enum smd_store_rc sq_sessions_rekey(struct smd_txn *txn, const char *addr
 
 /* ---- avatars ---- */
 
-static enum smd_store_rc avatar_from_row(sqlite3_stmt *s, bool with_image,
-					 struct smd_avatar *out)
-{
-	const unsigned char *mime = sqlite3_column_text(s, 2);
-
-	memset(out, 0, sizeof *out);
-	if (!col_blob(s, 0, out->hash.b, sizeof out->hash.b) ||
-	    !col_blob(s, 1, out->signed_hash.b, sizeof out->signed_hash.b) ||
-	    mime == NULL)
-		return SMD_STORE_ERROR;
-	out->mime = strcmp((const char *)mime, "image/png") == 0 ? "image/png" :
-		    "image/jpeg";
-	if (with_image) {
-		size_t n = (size_t)sqlite3_column_bytes(s, 3);
-		const void *p = sqlite3_column_blob(s, 3);
-
-		out->image = malloc(n > 0 ? n : 1);
-		if (out->image == NULL)
-			return SMD_STORE_ERROR;
-		if (n > 0)
-			memcpy(out->image, p, n);
-		out->image_len = n;
-	}
-	return SMD_STORE_OK;
-}
-
 static const char SQL_AVATAR_GET[] =
 	"SELECT hash, signed_hash, mime FROM avatars WHERE account_id = ?";
 static const char SQL_AVATAR_GET_IMAGE[] =
@@ -703,6 +637,7 @@ static enum smd_store_rc avatar_read(struct smd_store *st, const char *sql,
 	READER_BEGIN(st, c, slot);
 	sqlite3_stmt *s = smd_sq_prep(c, sql);
 	enum smd_store_rc rc = SMD_STORE_ERROR;
+	struct smd_row r;
 
 	if (s != NULL) {
 		if (hash != NULL)
@@ -711,7 +646,8 @@ static enum smd_store_rc avatar_read(struct smd_store *st, const char *sql,
 			sqlite3_bind_int64(s, 1, account_id);
 		rc = step_row(c, s, "avatar");
 		if (rc == SMD_STORE_OK) {
-			rc = avatar_from_row(s, with_image, out);
+			smd_sq_cols(s, &r);
+			rc = smd_row_avatar(&r, with_image, out);
 			sqlite3_reset(s);
 		}
 	}
@@ -778,23 +714,14 @@ static enum smd_store_rc sq_pin_get(struct smd_store *st, const char *address,
 	READER_BEGIN(st, c, slot);
 	sqlite3_stmt *s = smd_sq_prep(c, SQL_PIN_GET);
 	enum smd_store_rc rc = SMD_STORE_ERROR;
+	struct smd_row r;
 
 	if (s != NULL) {
 		sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
 		rc = step_row(c, s, "pin get");
 		if (rc == SMD_STORE_OK) {
-			memset(out, 0, sizeof *out);
-			snprintf(out->address, sizeof out->address, "%s", address);
-			out->latest_seq = sqlite3_column_int64(s, 2);
-			if (!col_blob(s, 0, out->first_signed_hash.b,
-				      sizeof out->first_signed_hash.b) ||
-			    !col_blob(s, 1, out->first_public_key.b,
-				      sizeof out->first_public_key.b) ||
-			    !col_blob(s, 3, out->latest_signed_hash.b,
-				      sizeof out->latest_signed_hash.b) ||
-			    !col_blob(s, 4, out->latest_public_key.b,
-				      sizeof out->latest_public_key.b))
-				rc = SMD_STORE_ERROR;
+			smd_sq_cols(s, &r);
+			rc = smd_row_pin(&r, address, out);
 			sqlite3_reset(s);
 		}
 	}

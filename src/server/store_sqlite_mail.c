@@ -42,23 +42,6 @@ enum smd_store_rc smd_mrd_fail(struct conn *c, const char *what)
 	return smd_sq_rc(c, sqlite3_extended_errcode(c->db), what);
 }
 
-bool smd_col_blob(sqlite3_stmt *s, int col, void *out, size_t len)
-{
-	const void *p = sqlite3_column_blob(s, col);
-
-	if (p == NULL || (size_t)sqlite3_column_bytes(s, col) != len)
-		return false;
-	memcpy(out, p, len);
-	return true;
-}
-
-void smd_col_text(sqlite3_stmt *s, int col, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-
-	snprintf(out, size, "%s", t != NULL ? (const char *)t : "");
-}
-
 static const char SQL_ACCOUNT_ID[] = "SELECT id FROM accounts WHERE address = ?";
 
 enum smd_store_rc smd_mtx_account_id(struct smd_txn *txn, const char *address,
@@ -107,13 +90,10 @@ static enum smd_store_rc recipient_read(struct smd_store *st,
 	sqlite3_bind_text(s, 1, address, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		out->account_id = sqlite3_column_int64(s, 0);
-		out->initialized = sqlite3_column_int(s, 1) != 0;
-		out->quota_limit = sqlite3_column_int64(s, 2);
-		out->used_bytes = sqlite3_column_int64(s, 3);
-		out->has_master = smd_col_blob(s, 4, out->master_pk.b,
-					       sizeof out->master_pk.b);
-		out->has_lists = sqlite3_column_int(s, 5) != 0;
+		struct smd_row row;
+
+		smd_sq_cols(s, &row);
+		smd_row_recipient(&row, out);
 	} else {
 		ret = rc == SQLITE_DONE ? SMD_STORE_NOT_FOUND :
 		      smd_mrd_fail(r.c, "recipient");
@@ -286,21 +266,18 @@ static enum smd_store_rc sq_list_entries(struct smd_store *st, const char *owner
 	sqlite3_bind_text(s, 2, list_name(kind), -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct smd_list_entry e;
-		const void *d = sqlite3_column_blob(s, 1);
-		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+		struct smd_row row;
 		bool go;
 
 		memset(&e, 0, sizeof e);
-		if (!smd_col_blob(s, 0, e.hash.b, sizeof e.hash.b))
+		smd_sq_cols(s, &row);
+		if (!smd_val_blob(&row.col[0], e.hash.b, sizeof e.hash.b))
 			continue;
-		e.data = malloc(n + 1);
+		e.data = smd_val_dup(&row.col[1], &e.data_len);
 		if (e.data == NULL) {
 			ret = SMD_STORE_ERROR;
 			break;
 		}
-		if (n > 0)
-			memcpy(e.data, d, n);
-		e.data_len = n;
 		go = cb(&e, arg);
 		free(e.data);
 		if (!go)
@@ -362,6 +339,7 @@ static enum smd_store_rc issue_ephemeral(struct smd_txn *txn, int64_t account,
 {
 	for (int tries = 0; tries < 16; tries++) {
 		sqlite3_stmt *s = smd_sq_prep(txn->c, SQL_EPH_FREE);
+		struct smd_row row;
 		int64_t id;
 		bool ok;
 		int rc;
@@ -376,10 +354,9 @@ static enum smd_store_rc issue_ephemeral(struct smd_txn *txn, int64_t account,
 			return rc == SQLITE_DONE ? SMD_STORE_NOT_FOUND :
 			       smd_mrd_fail(txn->c, "free ephemeral key");
 		}
-		id = sqlite3_column_int64(s, 0);
-		ok = smd_col_blob(s, 1, out->key.key.b, sizeof out->key.key.b) &&
-		     smd_col_blob(s, 2, out->key.signed_hash.b,
-				  sizeof out->key.signed_hash.b);
+		smd_sq_cols(s, &row);
+		id = row.col[0].i;
+		ok = smd_row_msgkey(&row, 1, SMIMP_MSGKEY_EPHEMERAL, &out->key);
 		sqlite3_reset(s);
 		if (!ok) {
 			fputs("smimpd: store: malformed ephemeral key row\n", stderr);
@@ -395,7 +372,6 @@ static enum smd_store_rc issue_ephemeral(struct smd_txn *txn, int64_t account,
 		if (r != SMD_STORE_OK)
 			return r;
 		if (sqlite3_changes(txn->c->db) == 1) {
-			out->key.kind = SMIMP_MSGKEY_EPHEMERAL;
 			out->non_ephemeral = false;
 			return SMD_STORE_OK;
 		}
@@ -416,11 +392,11 @@ static enum smd_store_rc current_nonephemeral(struct smd_txn *txn,
 	sqlite3_bind_int64(s, 1, account);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		if (!smd_col_blob(s, 0, out->key.key.b, sizeof out->key.key.b) ||
-		    !smd_col_blob(s, 1, out->key.signed_hash.b,
-				  sizeof out->key.signed_hash.b))
+		struct smd_row row;
+
+		smd_sq_cols(s, &row);
+		if (!smd_row_msgkey(&row, 0, SMIMP_MSGKEY_NONEPHEMERAL, &out->key))
 			ret = SMD_STORE_ERROR;
-		out->key.kind = SMIMP_MSGKEY_NONEPHEMERAL;
 		out->non_ephemeral = true;
 	} else {
 		ret = rc == SQLITE_DONE ? SMD_STORE_NOT_FOUND :
@@ -656,15 +632,8 @@ static enum smd_store_rc sq_message_insert(struct smd_txn *txn,
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return smd_mrd_fail(txn->c, "message retry");
-	if (m->retry_only) {
-		m->outcome = SMIMP_ERR_BAD_PROOF_OF_WORK;
+	if (!smd_row_insert_admits(m, limit, used))
 		return SMD_STORE_CONFLICT;
-	}
-	/* Quota, inside the transaction that adds the bytes. */
-	if (limit >= 0 && (uint64_t)used + e->ciphertext_len > (uint64_t)limit) {
-		m->outcome = SMIMP_ERR_QUOTA_EXCEEDED;
-		return SMD_STORE_CONFLICT;
-	}
 	if (m->acc->key_provenance == SMIMP_KEY_EPHEMERAL_ISSUED) {
 		s = smd_sq_prep(txn->c, SQL_INS_KEY_USE);
 		if (s == NULL)

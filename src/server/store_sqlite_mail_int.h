@@ -28,11 +28,6 @@ void smd_mrd_end(struct mrd *r, sqlite3_stmt *s);
 /* The store answer for a step result that is neither ROW nor DONE. */
 enum smd_store_rc smd_mrd_fail(struct conn *c, const char *what);
 
-/* Copies a BLOB column of exactly len bytes; false otherwise. */
-bool smd_col_blob(sqlite3_stmt *s, int col, void *out, size_t len);
-/* Copies a TEXT column into out[0..size) (cut, NUL-terminated). */
-void smd_col_text(sqlite3_stmt *s, int col, char *out, size_t size);
-
 /* The id of the account at address inside txn (initialized or not). */
 enum smd_store_rc smd_mtx_account_id(struct smd_txn *txn, const char *address,
 				     int64_t *id);

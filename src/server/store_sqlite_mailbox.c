@@ -2,79 +2,15 @@
  * deleting, flagging, moving messages and their extensions data. Every
  * query is scoped to the owner's account, so another user's message id is
  * simply not found. Input is trusted; every value is bound. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "store_sqlite_mail_int.h"
 
-#define MSG_COLUMNS \
-	"m.recipient, m.sender, m.message_type, m.algorithm," \
-	" m.message_public_key, m.nonce, m.ciphertext, m.proof_of_work," \
-	" m.login_token_hash, m.message_hash, m.sender_public_key," \
-	" m.received_at, m.pow_zero_bits, m.pow_nonce, m.message_id," \
-	" m.received_via, m.read, m.extensions, m.protocol_version, f.name"
-
 static const char SQL_MSG_GET[] =
-	"SELECT " MSG_COLUMNS " FROM messages m"
+	"SELECT " SMD_ENVELOPE_COLUMNS " FROM messages m"
 	" LEFT JOIN folders f ON f.id = m.folder_id"
 	" WHERE m.account_id = (SELECT id FROM accounts WHERE address = ?)"
 	" AND m.message_id = ?";
-
-/* A malloc'ed copy of a BLOB column (never NULL on success, even empty). */
-static uint8_t *dup_blob(sqlite3_stmt *s, int col, size_t *len)
-{
-	const void *p = sqlite3_column_blob(s, col);
-	size_t n = (size_t)sqlite3_column_bytes(s, col);
-	uint8_t *out = malloc(n + 1);
-
-	if (out != NULL && n > 0)
-		memcpy(out, p, n);
-	*len = n;
-	return out;
-}
-
-static bool envelope_from_row(sqlite3_stmt *s, struct smimp_stored_envelope *o)
-{
-	struct smimp_envelope *e = &o->env;
-	bool ok = true;
-
-	smd_col_text(s, 0, e->recipient, sizeof e->recipient);
-	smd_col_text(s, 1, e->sender, sizeof e->sender);
-	smd_col_text(s, 2, e->message_type, sizeof e->message_type);
-	smd_col_text(s, 3, e->algorithm, sizeof e->algorithm);
-	ok &= smd_col_blob(s, 4, e->message_public_key.b,
-			   sizeof e->message_public_key.b);
-	ok &= smd_col_blob(s, 5, e->nonce.b, sizeof e->nonce.b);
-	e->ciphertext = dup_blob(s, 6, &e->ciphertext_len);
-	ok &= e->ciphertext != NULL;
-	e->has_proof_of_work = sqlite3_column_type(s, 7) != SQLITE_NULL;
-	if (e->has_proof_of_work)
-		smd_col_text(s, 7, e->proof_of_work, sizeof e->proof_of_work);
-	ok &= smd_col_blob(s, 8, e->login_token_hash.b,
-			   sizeof e->login_token_hash.b);
-	ok &= smd_col_blob(s, 9, e->message_hash.b, sizeof e->message_hash.b);
-	ok &= smd_col_blob(s, 10, o->sender_public_key.b,
-			   sizeof o->sender_public_key.b);
-	o->received_at = sqlite3_column_int64(s, 11);
-	o->has_pow_params = sqlite3_column_type(s, 12) != SQLITE_NULL;
-	if (o->has_pow_params) {
-		o->pow_zero_bits = (unsigned)sqlite3_column_int(s, 12);
-		ok &= smd_col_blob(s, 13, o->pow_nonce.b, sizeof o->pow_nonce.b);
-	}
-	ok &= smd_col_blob(s, 14, o->message_id.b, sizeof o->message_id.b);
-	smd_col_text(s, 15, o->received_via, sizeof o->received_via);
-	o->read = sqlite3_column_int(s, 16) != 0;
-	if (sqlite3_column_type(s, 17) != SQLITE_NULL) {
-		o->extensions = dup_blob(s, 17, &o->extensions_len);
-		ok &= o->extensions != NULL;
-	}
-	smd_col_text(s, 18, o->protocol_version, sizeof o->protocol_version);
-	o->has_folder = sqlite3_column_type(s, 19) != SQLITE_NULL;
-	if (o->has_folder)
-		smd_col_text(s, 19, o->folder, sizeof o->folder);
-	return ok;
-}
 
 enum smd_store_rc smd_sqm_message_get(struct smd_store *st, const char *owner,
 				      const struct smimp_hash *id,
@@ -92,7 +28,10 @@ enum smd_store_rc smd_sqm_message_get(struct smd_store *st, const char *owner,
 	sqlite3_bind_blob(s, 2, id->b, sizeof id->b, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		if (!envelope_from_row(s, out)) {
+		struct smd_row row;
+
+		smd_sq_cols(s, &row);
+		if (!smd_row_envelope(&row, out)) {
 			smimp_stored_envelope_clear(out);
 			ret = SMD_STORE_ERROR;
 		}
@@ -172,15 +111,11 @@ static enum smd_store_rc list_rows(struct conn *c, int64_t account,
 	sqlite3_bind_int64(s, 6, limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct smd_message_meta m;
+		struct smd_row row;
 
-		memset(&m, 0, sizeof m);
-		if (!smd_col_blob(s, 0, m.message_id.b, sizeof m.message_id.b))
+		smd_sq_cols(s, &row);
+		if (!smd_row_meta(&row, message_type, &m))
 			continue;
-		m.received_at = sqlite3_column_int64(s, 1);
-		m.read = sqlite3_column_int(s, 2) != 0;
-		smd_col_text(s, 3, m.sender, sizeof m.sender);
-		m.size = sqlite3_column_int64(s, 4);
-		snprintf(m.message_type, sizeof m.message_type, "%s", message_type);
 		if (!cb(&m, arg))
 			break;
 	}
