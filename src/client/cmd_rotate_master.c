@@ -95,22 +95,21 @@ static size_t count_live(const struct smc_ks_key *v, size_t n)
 	return live;
 }
 
-/* Fails unless ks has room for rot's keys (SMC_KS_MAX_KEYS of a kind).
- * Checked before the server hears of the rotation, with the lock held
+/* Fails unless ks has room for a rotation with n_neph non-ephemeral and
+ * n_eph ephemeral keys (SMC_KS_MAX_KEYS of a kind) and one more old master
+ * key. Checked before the rotation is made or sent, with the lock held
  * until the commit: once the server has the new key the commit must not
- * fail on it. */
-static int check_room(const struct smc_keystore *ks,
-		      const struct smc_keystore *rot, struct smc_err *e)
+ * fail on it, and a refused rotation must leave no file to resume. */
+static int check_room(const struct smc_keystore *ks, size_t n_neph,
+		      size_t n_eph, struct smc_err *e)
 {
-	if (ks->n_ephemeral + count_live(rot->ephemeral, rot->n_ephemeral) >
-		    SMC_KS_MAX_KEYS ||
-	    ks->n_nonephemeral + count_live(rot->nonephemeral,
-					    rot->n_nonephemeral) >
-		    SMC_KS_MAX_KEYS)
+	if (ks->n_ephemeral + n_eph > SMC_KS_MAX_KEYS ||
+	    ks->n_nonephemeral + n_neph > SMC_KS_MAX_KEYS ||
+	    ks->n_old_masters >= SMC_KS_MAX_KEYS)
 		return smc_fail(e, SMC_EXIT_DATAERR, "the keystore has no room "
-				"for the new message keys (at most %u of a "
-				"kind, discarded ones included); nothing was "
-				"sent", SMC_KS_MAX_KEYS);
+				"for the new keys (at most %u of a kind, "
+				"discarded ones included); nothing was sent",
+				SMC_KS_MAX_KEYS);
 	return 0;
 }
 
@@ -308,13 +307,18 @@ static int run(struct smc_ctx *c, int argc, char **argv, struct smc_err *e)
 		goto out;
 	}
 	if (rot == NULL) {
+		if (check_room(a.ks, 1, n_eph, e) != 0)
+			goto out;
 		smc_say(c, "making a new master key, 1 non-ephemeral and %zu "
 			"ephemeral message keys", n_eph);
 		if (make_rotation(a.ks, rot_path, n_eph, &rot, e) != 0)
 			goto out;
-	}
-	if (check_room(a.ks, rot, e) != 0)
+	} else if (check_room(a.ks, count_live(rot->nonephemeral,
+					       rot->n_nonephemeral),
+			      count_live(rot->ephemeral, rot->n_ephemeral),
+			      e) != 0) {
 		goto out;
+	}
 	memset(&ch, 0, sizeof ch);
 	ch.public_key = &rot->master.kp.pk;
 	if (smc_selfrec_build_next(&id.history, &ch, rot->master.created_at,

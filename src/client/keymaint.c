@@ -360,6 +360,16 @@ static int top_up_locked(struct smc_ctx *c, struct smc_account *a,
 	return rc;
 }
 
+/* Whether the non-ephemeral key cur is to be replaced: there is none, it
+ * never reached the server, or it is older than 7 days (*age, -1 without
+ * a key). */
+static bool ne_stale(const struct smc_ks_key *cur, int64_t *age)
+{
+	*age = cur != NULL ? smimp_timestamp_now() - cur->created_at : -1;
+	return cur == NULL || cur->uploaded_at == 0 ||
+	       *age > SMC_KEYMAINT_NEPH_MAX_AGE;
+}
+
 /* smc_keymaint_auto with the keystore locked and freshly loaded: both
  * decisions are taken on the keystore and the server's list as they are
  * under the lock, which is held until the keys are uploaded. */
@@ -372,10 +382,7 @@ static int maintain_locked(struct smc_ctx *c, struct smc_account *a,
 	if (top_up_locked(c, a, report, e) != 0)
 		return -1;
 	cur = smc_keystore_current_nonephemeral(a->ks);
-	report->ne_age = cur != NULL ? smimp_timestamp_now() - cur->created_at
-				     : -1;
-	if (cur == NULL || cur->uploaded_at == 0 ||
-	    report->ne_age > SMC_KEYMAINT_NEPH_MAX_AGE) {
+	if (ne_stale(cur, &report->ne_age)) {
 		smc_say(c, "replacing the non-ephemeral key%s",
 			cur != NULL && cur->uploaded_at != 0
 				? " (older than 7 days)" : "");
@@ -391,11 +398,24 @@ int smc_keymaint_auto(struct smc_ctx *c, struct smc_account *a,
 		      struct smc_err *e)
 {
 	struct smc_keymaint_report dummy;
+	struct smc_server_keys sk;
+	bool low;
 	int rc;
 
 	if (report == NULL)
 		report = &dummy;
 	memset(report, 0, sizeof *report);
+	/* A first look without the lock: mostly there is nothing to do, and
+	 * then a listing neither waits behind other commands nor holds them
+	 * up. Work found is decided again under the lock. */
+	if (smc_keys_fetch_server(c, a, &sk, e) != 0)
+		return -1;
+	report->unissued_before = sk.n_ours;
+	low = sk.n_ours < SMC_KEYMAINT_LOW;
+	smc_server_keys_free(&sk);
+	if (!low && !ne_stale(smc_keystore_current_nonephemeral(a->ks),
+			      &report->ne_age))
+		return 0;
 	if (smc_keystore_lock(a->ks, e) != 0)
 		return -1;
 	rc = maintain_locked(c, a, report, e);

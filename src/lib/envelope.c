@@ -735,6 +735,25 @@ static enum smimp_err check_pow(struct smimp_accept_result *out,
 	return SMIMP_OK;
 }
 
+/* Looks for an identical retry of out's envelope in the same session: on
+ * one, out->retry and its first message_id, the envelope cleared. */
+static enum smimp_err find_retry(struct smimp_accept_result *out,
+				 const struct smimp_accept_request *req,
+				 const struct smimp_accept_ops *ops,
+				 struct smimp_error *err)
+{
+	bool found = false;
+	enum smimp_err e = ops->retry_lookup(ops->ctx, req,
+					     &out->envelope.message_hash,
+					     &found, &out->message_id, err);
+
+	if (e == SMIMP_OK && found) {
+		smimp_envelope_clear(&out->envelope);
+		out->retry = true;
+	}
+	return e;
+}
+
 static enum smimp_err accept_checks(struct smimp_accept_result *out,
 				    const struct smimp_accept_request *req,
 				    const struct smimp_accept_ops *ops,
@@ -810,14 +829,8 @@ static enum smimp_err accept_checks(struct smimp_accept_result *out,
 		goto out;
 
 	/* Identical retry in the same session. */
-	if ((e = ops->retry_lookup(ops->ctx, req, &env->message_hash, &yes,
-				   &out->message_id, err)) != SMIMP_OK)
+	if ((e = find_retry(out, req, ops, err)) != SMIMP_OK || out->retry)
 		goto out;
-	if (yes) {
-		smimp_envelope_clear(env);
-		out->retry = true;
-		goto out;
-	}
 
 	/* Message type allowed. */
 	if (ops->type_allowed != NULL) {
@@ -861,6 +874,12 @@ static enum smimp_err accept_checks(struct smimp_accept_result *out,
 	case SMIMP_KEY_NONEPHEMERAL_RECENT:
 		break;
 	case SMIMP_KEY_EPHEMERAL_USED:
+		/* The key's use commits with its message: when that message is
+		 * this envelope's original, which committed since the first
+		 * look, this is the identical retry and answers its id. */
+		if ((e = find_retry(out, req, ops, err)) != SMIMP_OK ||
+		    out->retry)
+			goto out;
 		e = smimp_error_set(err, SMIMP_ERR_BAD_KEY,
 				    "this ephemeral key already carried a "
 				    "message");

@@ -483,10 +483,10 @@ static enum smd_store_rc pg_message_insert(struct smd_txn *txn,
 	rc = smd_pg_do(txn->c, SQL_INS_USED, &p, "used bytes", &n);
 	if (rc != SMD_STORE_OK)
 		return rc;
-	if (n != 1) {   /* cannot happen under the row lock; kept as a guard */
-		m->outcome = SMIMP_ERR_QUOTA_EXCEEDED;
-		return SMD_STORE_CONFLICT;
-	}
+	/* Cannot happen under the row lock; kept as a guard. An error, not a
+	 * CONFLICT with an outcome: the row inserted above must roll back. */
+	if (n != 1)
+		return SMD_STORE_ERROR;
 	m->stored_id = m->message_id;
 	return SMD_STORE_OK;
 }

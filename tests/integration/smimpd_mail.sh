@@ -505,24 +505,30 @@ done
 	fail "parallel sends: $ok accepted, $bad bad_proof_of_work"
 
 # One envelope sent 8 times at once (a client retrying before its answer
-# came): every copy answers the same id and one message is stored.
-api GET "folder/email?limit=1000" "$SESS_bob"
-before=$(jq '.messages | length' <<<"$BODY")
-pow alice bob
-body alice 1 bob "$NEPH_bob" "$NONCE" "$ZB" 77 > same.json
-pids=()
-for i in $(seq 1 8); do
-	OUT="rs$i.out" send alice bob "$(cat same.json)" &
-	pids+=($!)
-done
-wait "${pids[@]}"
-jq -r '.message_id // .error' rs*.out | sort -u > same_ids.txt
-api GET "folder/email?limit=1000" "$SESS_bob"
-after=$(jq '.messages | length' <<<"$BODY")
-[[ $(wc -l <same_ids.txt) -eq 1 ]] && grep -qE '^[0-9a-f]{64}$' same_ids.txt &&
-	[[ $after -eq $((before + 1)) ]] &&
-	pass "8 parallel identical sends answer one id and store one message" ||
-	fail "parallel identical sends: $(tr '\n' ' ' <same_ids.txt), $before -> $after messages"
+# came), on a non-ephemeral and on an ephemeral key (whose use commits with
+# the message): every copy answers the same id and one message is stored.
+same_envelope_8() { # KEY WHAT
+	local before after i pids=()
+	api GET "folder/email?limit=1000" "$SESS_bob"
+	before=$(jq '.messages | length' <<<"$BODY")
+	pow alice bob
+	body alice 1 bob "$1" "$NONCE" "$ZB" 77 > same.json
+	for i in $(seq 1 8); do
+		OUT="rs$i.out" send alice bob "$(cat same.json)" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	jq -r '.message_id // .error' rs*.out | sort -u > same_ids.txt
+	api GET "folder/email?limit=1000" "$SESS_bob"
+	after=$(jq '.messages | length' <<<"$BODY")
+	[[ $(wc -l <same_ids.txt) -eq 1 ]] && grep -qE '^[0-9a-f]{64}$' same_ids.txt &&
+		[[ $after -eq $((before + 1)) ]] &&
+		pass "8 parallel identical sends on $2 answer one id and store one message" ||
+		fail "parallel identical sends on $2: $(tr '\n' ' ' <same_ids.txt), $before -> $after messages"
+}
+same_envelope_8 "$NEPH_bob" "the non-ephemeral key"
+draw alice bob
+same_envelope_8 "$KEY" "an ephemeral key"
 
 # 16 parallel sends with their own nonces all land (group commit path).
 for i in $(seq 1 16); do

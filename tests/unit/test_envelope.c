@@ -742,6 +742,9 @@ struct fake_store {
 	struct smimp_signed_hash earlier_hash;
 	const void *earlier_session;
 	struct smimp_hash earlier_id;
+	/* The earlier message commits when the key is looked up (an original
+	 * racing its identical retry): has_earlier turns true there. */
+	bool earlier_at_key_lookup;
 	bool type_ok;
 	struct smimp_box_pk key;
 	enum smimp_key_provenance provenance;
@@ -874,6 +877,8 @@ static enum smimp_err store_key(void *ctx,
 	(void)req;
 	(void)err;
 	trace(s, "K");
+	if (s->earlier_at_key_lookup)
+		s->has_earlier = true;
 	*out = smimp_box_pk_equal(key, &s->key) ? s->provenance :
 	       SMIMP_KEY_UNKNOWN;
 	return SMIMP_OK;
@@ -1051,6 +1056,32 @@ TEST(accept_retry_returns_first_id)
 	/* In another session it is not a retry: the nonce is foreign there. */
 	c.req.session = &session_t;
 	CHECK(case_run(&c) == SMIMP_ERR_BAD_PROOF_OF_WORK);
+	case_free(&c);
+}
+
+/* Two copies of one envelope in flight: the original commits (message and
+ * its ephemeral key's use) after this copy looked for a retry; the key then
+ * reads used, and this copy is the identical retry, not bad_key. */
+TEST(accept_retry_racing_its_original)
+{
+	struct accept_case c;
+
+	REQUIRE(case_init(&c) == 0);
+	c.store.earlier_hash = c.f.env.message_hash;
+	c.store.earlier_session = &session_s;
+	memset(c.store.earlier_id.b, 0xcd, 32);
+	c.store.earlier_at_key_lookup = true;
+	c.store.provenance = SMIMP_KEY_EPHEMERAL_USED;
+	CHECK(case_run(&c) == SMIMP_OK);
+	CHECK(c.res.retry);
+	CHECK(memcmp(c.res.message_id.b, c.store.earlier_id.b, 32) == 0);
+	CHECK(c.res.envelope.ciphertext == NULL);
+	/* A used key with no such earlier message stays bad_key. */
+	c.store.pow_used = false;
+	c.store.has_earlier = false;
+	c.store.earlier_at_key_lookup = false;
+	CHECK(case_run(&c) == SMIMP_ERR_BAD_KEY);
+	CHECK(!c.res.retry);
 	case_free(&c);
 }
 
