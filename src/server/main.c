@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sodium.h>
 
+#include "check.h"
 #include "cli.h"
 #include "config.h"
 #include "http.h"
@@ -25,6 +27,9 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  serve                        serve SMIMP over HTTPS until SIGTERM or SIGINT;\n"
 	"                               SIGHUP reloads the TLS certificate and key\n"
+	"  check                        check the configuration and the certificate\n"
+	"                               and key (valid, for public_url's host);\n"
+	"                               opens no database\n"
 	"  account add LOCAL[#DOMAIN]   create an account and print its one-time\n"
 	"                               initialization password\n"
 	"  account list                 list accounts: address, state, used bytes, quota\n"
@@ -82,9 +87,9 @@ int main(int argc, char **argv)
 	}
 	if (i == argc)
 		return usage_error("no command given");
-	if (strcmp(argv[i], "serve") == 0) {
+	if (strcmp(argv[i], "serve") == 0 || strcmp(argv[i], "check") == 0) {
 		if (argc - i != 1)
-			return usage_error("serve takes no arguments");
+			return usage_error("serve and check take no arguments");
 	} else if (strcmp(argv[i], "account") == 0) {
 		if (argc - i < 2)
 			return usage_error("account needs a subcommand");
@@ -102,6 +107,11 @@ int main(int argc, char **argv)
 	if (smd_config_load(&cfg, config_path, &err) != SMIMP_OK) {
 		fprintf(stderr, "smimpd: %s\n", err.message);
 		return SMD_EXIT_CONFIG_ERR;
+	}
+	if (strcmp(argv[i], "check") == 0) {
+		rc = smd_check(cfg, time(NULL));
+		smd_config_free(cfg);
+		return rc;
 	}
 	if (strcmp(argv[i], "serve") == 0 &&
 	    (cfg->tls_cert == NULL || cfg->tls_key == NULL)) {

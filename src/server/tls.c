@@ -3,6 +3,7 @@
  * has parsed it. */
 #include <errno.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,46 @@ enum smimp_err smd_tls_load(struct smd_tls_pem *pem, const char *cert_file,
 				       cert_file, key_file, gnutls_strerror(rc));
 	}
 	return SMIMP_OK;
+}
+
+enum smimp_err smd_tls_check_leaf(const struct smd_tls_pem *pem,
+				  const char *host, time_t now,
+				  time_t *not_after, struct smimp_error *err)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t c = {(unsigned char *)pem->cert,
+			    (unsigned)strlen(pem->cert)};
+	enum smimp_err e = SMIMP_OK;
+	time_t from;
+
+	*not_after = 0;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return smimp_error_set(err, SMIMP_ERR_INTERNAL, "out of memory");
+	/* Import takes the first certificate of a PEM chain: the leaf. */
+	if (gnutls_x509_crt_import(crt, &c, GNUTLS_X509_FMT_PEM) < 0) {
+		e = smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
+				    "the certificate does not parse");
+		goto out;
+	}
+	from = gnutls_x509_crt_get_activation_time(crt);
+	*not_after = gnutls_x509_crt_get_expiration_time(crt);
+	if (from == (time_t)-1 || *not_after == (time_t)-1)
+		e = smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
+				    "the certificate's validity does not parse");
+	else if (now < from)
+		e = smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
+				    "the certificate is not valid yet");
+	else if (now > *not_after)
+		e = smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
+				    "the certificate has expired");
+	else if (!gnutls_x509_crt_check_hostname(crt, host))
+		e = smimp_error_set(err, SMIMP_ERR_BAD_REQUEST,
+				    "the certificate does not name %s, the "
+				    "host of public_url: clients will refuse "
+				    "it", host);
+out:
+	gnutls_x509_crt_deinit(crt);
+	return e;
 }
 
 enum smimp_err smd_tls_copy(struct smd_tls_pem *dst,

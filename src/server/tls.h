@@ -5,6 +5,7 @@
 #define SMD_TLS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "smimp/error.h"
 
@@ -29,6 +30,14 @@ struct smd_tls_pem {
  * pem is left empty. */
 enum smimp_err smd_tls_load(struct smd_tls_pem *pem, const char *cert_file,
 			    const char *key_file, struct smimp_error *err);
+
+/* Checks the leaf (first) certificate of pem for serving host at time
+ * now: it parses, names host (subjectAltName, as clients check it) and is
+ * valid at now. SMIMP_OK with *not_after; otherwise err says what is wrong
+ * (SMIMP_ERR_BAD_REQUEST). */
+enum smimp_err smd_tls_check_leaf(const struct smd_tls_pem *pem,
+				  const char *host, time_t now,
+				  time_t *not_after, struct smimp_error *err);
 
 /* Copies src into dst (both PEM texts); SMIMP_ERR_INTERNAL when out of
  * memory. */

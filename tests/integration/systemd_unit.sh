@@ -35,7 +35,9 @@ fi
 has_line() { # WHAT LINE
 	grep -qxF "$2" "$UNIT" && pass "$1" || fail "$1: no line '$2'"
 }
-has_line "reload is SIGHUP" 'ExecReload=/bin/kill -HUP $MAINPID'
+has_line "reload checks the certificate first" \
+	"ExecReload=$SMIMPD --config /etc/smimpd/smimpd.conf check"
+has_line "reload then signals SIGHUP" 'ExecReload=/bin/kill -HUP $MAINPID'
 has_line "stop is SIGTERM" 'KillSignal=SIGTERM'
 has_line "a configuration error (78) is not restarted" 'RestartPreventExitStatus=78'
 has_line "binds 443 without root" 'AmbientCapabilities=CAP_NET_BIND_SERVICE'
