@@ -36,17 +36,12 @@
 #include <unistd.h>
 
 #include "smimp/envelope.h"
-#include "smimp/hash.h"
-#include "smimp/hex.h"
-#include "smimp/json.h"
-#include "smimp/key.h"
 #include "smimp/login.h"
 #include "smimp/msgkey.h"
 #include "smimp/pow.h"
-#include "smimp/record.h"
-#include "smimp/timestamp.h"
 
 #include "https_client.h"
+#include "test_session.h"
 
 #define MSG_BYTES 4096
 #define MAX_ACCOUNTS 1024
@@ -54,12 +49,8 @@
 #define MIDS_PER_ACCOUNT 256   /* stored ids kept for the fetch phase */
 
 struct account {
-	char address[128];
-	char path_addr[160];        /* '#' as %23 */
-	char password[128];
-	struct smimp_sign_keypair kp;
-	char session[128];
-	struct smimp_token token;
+	struct test_account id;
+	struct test_login login;    /* set up once, used by every phase */
 	pthread_mutex_t mu;
 	char mids[MIDS_PER_ACCOUNT][65];
 	unsigned n_mids;
@@ -103,6 +94,15 @@ static void complain(const char *what, struct https_client *c)
 
 	if (atomic_fetch_add(&n, 1) < 10)
 		fprintf(stderr, "bench: %s: %ld %.200s\n", what, c->status, c->body);
+}
+
+/* A test_session request failed: a transport error is shown as call()
+ * shows it, then the answer. */
+static void failed(const char *what, struct https_client *c)
+{
+	if (c->status == 0)
+		fprintf(stderr, "bench: %s: %s\n", what, https_client_error(c));
+	complain(what, c);
 }
 
 /* ---- server figures ---- */
@@ -157,115 +157,36 @@ static double self_cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* ---- set-up: initialize every account ---- */
 
-/* Seeded by index and address: generators given different account files
- * (one per node) must not derive the same key. */
-static void seed_keypair(struct smimp_sign_keypair *kp, unsigned i, const char *addr)
+static int initialize(struct https_client *c, const struct account *a)
 {
-	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
-
-	memset(seed, 0x5a, sizeof seed);
-	memcpy(seed, &i, sizeof i);
-	for (size_t k = 0; addr[k] != '\0'; k++)
-		seed[sizeof i + k % (sizeof seed - sizeof i)] ^= (uint8_t)addr[k];
-	smimp_sign_keypair_from_seed(kp, seed);
-}
-
-static json_t *msgkey_json(const struct account *a, enum smimp_msgkey_kind kind)
-{
-	struct smimp_box_keypair bk;
-	struct smimp_msgkey mk;
-
-	smimp_box_keypair_generate(&bk);
-	smimp_msgkey_sign(&mk, a->address, kind, &bk.pk, &a->kp.sk);
-	return smimp_msgkey_to_json(&mk);
-}
-
-static int initialize(struct https_client *c, struct account *a)
-{
-	struct smimp_field f[2] = {smimp_text(a->address), smimp_text(a->password)};
-	struct smimp_record_values v = {0};
-	struct smimp_record r;
 	struct smimp_error err = {SMIMP_OK, ""};
-	struct smimp_hash h;
-	json_t *body, *keys = json_array();
-	char path[256], *s;
-	long st;
+	long st = test_session_initialize(c, &a->id, EPHEMERAL_UPLOAD, &err);
 
-	smimp_hash_fields(&h, SMIMP_LABEL_INIT_PASSWORD, f, 2);
-	v.address = a->address;
-	v.public_key = &a->kp.pk;
-	v.seq = 0;
-	v.changed_at = smimp_timestamp_now();
-	if (smimp_record_build(&r, &v, &a->kp.sk, &err) != SMIMP_OK) {
+	if (st < 0)
 		fprintf(stderr, "bench: record: %s\n", err.message);
-		return -1;
-	}
-	for (int i = 0; i < EPHEMERAL_UPLOAD; i++)
-		json_array_append_new(keys, msgkey_json(a, SMIMP_MSGKEY_EPHEMERAL));
-	body = json_pack("{s:n, s:o, s:o, s:o}", "password_hash",
-			 "record", smimp_record_to_json(&r),
-			 "nonephemeral_key", msgkey_json(a, SMIMP_MSGKEY_NONEPHEMERAL),
-			 "ephemeral_keys", keys);
-	smimp_record_free(&r);
-	smimp_json_set_hex(body, "password_hash", h.b, sizeof h.b);
-	s = smimp_json_dump(body);
-	json_decref(body);
-	snprintf(path, sizeof path, "initialize_account/%s", a->path_addr);
-	st = call(c, path, NULL, s, strlen(s));
-	free(s);
-	if (st != 200) {
-		complain("initialize_account", c);
-		return -1;
-	}
-	return 0;
+	else if (st != 200)
+		failed("initialize_account", c);
+	return st == 200 ? 0 : -1;
 }
 
-/* GET + POST create_session; the session and token go to a. */
-static int login(struct https_client *c, struct account *a)
+/* Logs a in: the session and its token go to *l. */
+static int login(struct https_client *c, const struct account *a, struct test_login *l)
 {
-	struct smimp_signed_hash sh;
-	char path[256], hex[2 * sizeof sh.b + 1], body[512];
-	const char *tok, *sess;
-	json_t *j;
-	int rc = -1;
-
-	snprintf(path, sizeof path, "create_session/%s", a->path_addr);
-	if (call(c, path, NULL, NULL, 0) != 200) {
-		complain("GET create_session", c);
-		return -1;
+	switch (test_session_login(c, base, &a->id, l)) {
+	case TEST_LOGIN_OK:
+		return 0;
+	case TEST_LOGIN_GET_FAILED:
+		failed("GET create_session", c);
+		break;
+	case TEST_LOGIN_POST_FAILED:
+		failed("POST create_session", c);
+		break;
+	case TEST_LOGIN_BAD_REPLY:
+		break;
 	}
-	j = https_client_json(c);
-	tok = json_string_value(json_object_get(j, "token"));
-	if (tok == NULL || smimp_hex_decode_str(a->token.b, sizeof a->token.b, tok) != SMIMP_OK) {
-		json_decref(j);
-		return -1;
-	}
-	smimp_login_sign(&sh, base, a->address, &a->token, &a->kp.sk);
-	smimp_hex_encode(hex, sizeof hex, sh.b, sizeof sh.b);
-	snprintf(body, sizeof body, "{\"token\":\"%s\",\"signed_hash\":\"%s\"}", tok, hex);
-	json_decref(j);
-	if (call(c, path, NULL, body, strlen(body)) != 200) {
-		complain("POST create_session", c);
-		return -1;
-	}
-	j = https_client_json(c);
-	sess = json_string_value(json_object_get(j, "session"));
-	if (sess != NULL && strlen(sess) < sizeof a->session) {
-		strcpy(a->session, sess);
-		rc = 0;
-	}
-	json_decref(j);
-	return rc;
+	return -1;
 }
 
 /* ---- one delivery: draw a key, get PoW params, send 4 KiB ---- */
@@ -279,42 +200,29 @@ static int deliver(struct https_client *c, struct account *from, struct account 
 	struct smimp_error err = {SMIMP_OK, ""};
 	struct smimp_pow_solve_opts opts = {1, NULL, NULL, NULL};
 	struct smimp_pow_proof proof;
-	char pow[SMIMP_POW_STRING_LEN + 1], body[256], path[256];
-	const char *s;
+	char pow[SMIMP_POW_STRING_LEN + 1], path[256];
+	const char *s, *session = from->login.session;
 	char *send;
 	unsigned zb;
 	json_t *j;
 	long st;
 
-	snprintf(body, sizeof body, "{\"address\":\"%s\"}", to->address);
-	if (call(c, "get_message_key", from->session, body, strlen(body)) != 200) {
-		complain("get_message_key", c);
+	st = test_session_draw_key(c, session, &to->id, &mk);
+	if (st != 200) {
+		if (st != -1)
+			failed("get_message_key", c);
 		return -1;
 	}
-	j = https_client_json(c);
-	if (j == NULL || smimp_msgkey_from_json(&mk, json_object_get(j, "message_key"),
-						&err) != SMIMP_OK) {
-		json_decref(j);
+	st = test_session_pow_params(c, session, &to->id, &nonce, &zb);
+	if (st != 200) {
+		if (st != -1)
+			failed("get_pow_params", c);
 		return -1;
 	}
-	json_decref(j);
-	snprintf(path, sizeof path, "get_pow_params/%s/email", to->path_addr);
-	if (call(c, path, from->session, NULL, 0) != 200) {
-		complain("get_pow_params", c);
-		return -1;
-	}
-	j = https_client_json(c);
-	s = json_string_value(json_object_get(j, "nonce"));
-	zb = (unsigned)json_integer_value(json_object_get(j, "zero_bits"));
-	if (s == NULL || smimp_hex_decode_str(nonce.b, sizeof nonce.b, s) != SMIMP_OK) {
-		json_decref(j);
-		return -1;
-	}
-	json_decref(j);
-	smimp_login_token_hash(&lth, &from->token);
-	if (smimp_envelope_encrypt(&env, to->address, from->address, "email", &mk.key,
-				   NULL, plaintext, sizeof plaintext, &from->kp.sk,
-				   &lth, &err) != SMIMP_OK) {
+	smimp_login_token_hash(&lth, &from->login.token);
+	if (smimp_envelope_encrypt(&env, to->id.address, from->id.address, "email",
+				   &mk.key, NULL, plaintext, sizeof plaintext,
+				   &from->id.kp.sk, &lth, &err) != SMIMP_OK) {
 		fprintf(stderr, "bench: encrypt: %s\n", err.message);
 		return -1;
 	}
@@ -324,7 +232,7 @@ static int deliver(struct https_client *c, struct account *from, struct account 
 		return -1;
 	}
 	smimp_pow_format(pow, &proof);
-	if (smimp_envelope_sign(&env, pow, &from->kp.sk, &err) != SMIMP_OK) {
+	if (smimp_envelope_sign(&env, pow, &from->id.kp.sk, &err) != SMIMP_OK) {
 		smimp_envelope_clear(&env);
 		return -1;
 	}
@@ -332,8 +240,8 @@ static int deliver(struct https_client *c, struct account *from, struct account 
 	smimp_envelope_clear(&env);
 	if (send == NULL)
 		return -1;
-	snprintf(path, sizeof path, "send_message/%s", to->path_addr);
-	st = call(c, path, from->session, send, strlen(send));
+	snprintf(path, sizeof path, "send_message/%s", to->id.path_addr);
+	st = call(c, path, session, send, strlen(send));
 	free(send);
 	if (st != 200) {
 		complain("send_message", c);
@@ -381,7 +289,8 @@ static void *work(void *p)
 	client_init(&c);
 	if (w->ph == P_INIT) {
 		for (unsigned i = w->idx; i < n_accts; i += n_threads) {
-			if (initialize(&c, &accts[i]) == 0 && login(&c, &accts[i]) == 0)
+			if (initialize(&c, &accts[i]) == 0 &&
+			    login(&c, &accts[i], &accts[i].login) == 0)
 				w->ok++;
 			else
 				w->failed++;
@@ -394,17 +303,17 @@ static void *work(void *p)
 	call(&c, "../version", NULL, NULL, 0);
 	pthread_barrier_wait(&warm);
 	pthread_barrier_wait(&go);
-	while (w->ok + w->failed < w->max_ops && now_s() < w->until) {
+	while (w->ok + w->failed < w->max_ops && test_now_s() < w->until) {
 		struct account *me = &accts[w->idx % n_accts];
-		double t0 = now_s();
+		double t0 = test_now_s();
 		int rc = -1;
 		char path[256];
 
 		switch (w->ph) {
 		case P_SESSION: {
-			struct account tmp = *me;   /* a new session, not kept */
+			struct test_login tmp;   /* a new session, not kept */
 
-			rc = login(&c, &tmp);
+			rc = login(&c, me, &tmp);
 			break;
 		}
 		case P_DELIVERY: {
@@ -419,14 +328,14 @@ static void *work(void *p)
 				goto out;
 			snprintf(path, sizeof path, "message/%s/false",
 				 me->mids[n % me->n_mids]);
-			rc = call(&c, path, me->session, NULL, 0) == 200 &&
+			rc = call(&c, path, me->login.session, NULL, 0) == 200 &&
 			     c.len > MSG_BYTES ? 0 : -1;
 			if (rc != 0)
 				complain("fetch", &c);
 			break;
 		case P_PUBKEY:
 			snprintf(path, sizeof path, "get_user/%s/public_key",
-				 accts[(w->idx + n) % n_accts].path_addr);
+				 accts[(w->idx + n) % n_accts].id.path_addr);
 			rc = call(&c, path, NULL, NULL, 0) == 200 ? 0 : -1;
 			if (rc != 0)
 				complain("public_key", &c);
@@ -435,7 +344,7 @@ static void *work(void *p)
 			break;
 		}
 		n++;
-		w->lat_sum += now_s() - t0;
+		w->lat_sum += test_now_s() - t0;
 		if (rc == 0)
 			w->ok++;
 		else
@@ -477,7 +386,7 @@ static struct result run_phase(enum phase ph, unsigned threads, long total_ops,
 		pthread_barrier_wait(&warm);
 	c0 = server_cpu_s();
 	g0 = self_cpu_s();
-	t0 = now_s();
+	t0 = test_now_s();
 	for (unsigned i = 0; i < threads; i++)
 		w[i].until = t0 + seconds;
 	if (timed)
@@ -488,7 +397,7 @@ static struct result run_phase(enum phase ph, unsigned threads, long total_ops,
 		r.failed += w[i].failed;
 		r.lat_ms += w[i].lat_sum;
 	}
-	r.secs = now_s() - t0;
+	r.secs = test_now_s() - t0;
 	fprintf(stderr, "bench: phase %s: monotonic %.6f,%.6f\n", r.name, t0, t0 + r.secs);
 	r.srv_cpu = server_cpu_s() - c0;
 	r.gen_cpu = self_cpu_s() - g0;
@@ -570,32 +479,25 @@ static void print_row(const struct result *r, double ops_scale)
 	       ops > 0 ? 1e6 * r->gen_cpu / ops : 0, r->lat_ms);
 }
 
+/* FILE: accounts added but not yet initialized. */
 static int load_accounts(const char *file)
 {
-	FILE *f = fopen(file, "r");
-	char a[128], pw[128];
+	struct test_account *ids;
+	int n = test_accounts_load(file, MAX_ACCOUNTS, &ids);
 
-	if (f == NULL) {
-		perror(file);
+	if (n >= 2)
+		accts = calloc((size_t)n, sizeof *accts);
+	if (accts == NULL) {
+		free(ids);
 		return -1;
 	}
-	accts = calloc(MAX_ACCOUNTS, sizeof *accts);
-	while (n_accts < MAX_ACCOUNTS && fscanf(f, "%127s %127s", a, pw) == 2) {
-		struct account *x = &accts[n_accts];
-		char *hash = strchr(a, '#');
-
-		strcpy(x->address, a);
-		strcpy(x->password, pw);
-		if (hash == NULL)
-			return -1;
-		snprintf(x->path_addr, sizeof x->path_addr, "%.*s%%23%s",
-			 (int)(hash - a), a, hash + 1);
-		seed_keypair(&x->kp, n_accts, x->address);
-		pthread_mutex_init(&x->mu, NULL);
-		n_accts++;
+	for (int i = 0; i < n; i++) {
+		accts[i].id = ids[i];
+		pthread_mutex_init(&accts[i].mu, NULL);
 	}
-	fclose(f);
-	return n_accts >= 2 ? 0 : -1;
+	n_accts = (unsigned)n;
+	free(ids);
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -34,28 +34,17 @@
 
 #include "smimp/b64.h"
 #include "smimp/envelope.h"
-#include "smimp/hash.h"
 #include "smimp/hex.h"
-#include "smimp/json.h"
-#include "smimp/key.h"
 #include "smimp/login.h"
 #include "smimp/msgkey.h"
 #include "smimp/pow.h"
-#include "smimp/record.h"
-#include "smimp/timestamp.h"
 
 #include "https_client.h"
+#include "test_session.h"
 
 #define MAX_ACCOUNTS 64
 
-struct account {
-	char address[128];
-	char path_addr[160];        /* '#' as %23 */
-	char password[128];
-	struct smimp_sign_keypair kp;
-};
-
-static struct account accts[MAX_ACCOUNTS];
+static struct test_account *accts;
 static unsigned n_accts;
 static char base[256], connect_to[600];
 static const char *cacert;
@@ -106,98 +95,26 @@ static int stopping(void)
 	return stop_file != NULL && access(stop_file, F_OK) == 0;
 }
 
-static void seed_keypair(struct smimp_sign_keypair *kp, unsigned i)
+static int initialize(struct https_client *c, const struct test_account *a, long n_keys)
 {
-	uint8_t seed[SMIMP_SIGN_SEED_BYTES];
-
-	memset(seed, 0xc5, sizeof seed);
-	memcpy(seed, &i, sizeof i);
-	smimp_sign_keypair_from_seed(kp, seed);
-}
-
-static json_t *msgkey_json(const struct account *a, enum smimp_msgkey_kind kind)
-{
-	struct smimp_box_keypair bk;
-	struct smimp_msgkey mk;
-
-	smimp_box_keypair_generate(&bk);
-	smimp_msgkey_sign(&mk, a->address, kind, &bk.pk, &a->kp.sk);
-	return smimp_msgkey_to_json(&mk);
-}
-
-static int initialize(struct https_client *c, struct account *a, long n_keys)
-{
-	struct smimp_field f[2] = {smimp_text(a->address), smimp_text(a->password)};
-	struct smimp_record_values v = {0};
-	struct smimp_record r;
 	struct smimp_error err = {SMIMP_OK, ""};
-	struct smimp_hash h;
-	json_t *body, *keys = json_array();
-	char path[256], *s;
-	long st;
+	long st = test_session_initialize(c, a, n_keys, &err);
 
-	smimp_hash_fields(&h, SMIMP_LABEL_INIT_PASSWORD, f, 2);
-	v.address = a->address;
-	v.public_key = &a->kp.pk;
-	v.changed_at = smimp_timestamp_now();
-	if (smimp_record_build(&r, &v, &a->kp.sk, &err) != SMIMP_OK)
-		return -1;
-	for (long i = 0; i < n_keys; i++)
-		json_array_append_new(keys, msgkey_json(a, SMIMP_MSGKEY_EPHEMERAL));
-	body = json_pack("{s:n, s:o, s:o, s:o}", "password_hash",
-			 "record", smimp_record_to_json(&r),
-			 "nonephemeral_key", msgkey_json(a, SMIMP_MSGKEY_NONEPHEMERAL),
-			 "ephemeral_keys", keys);
-	smimp_record_free(&r);
-	smimp_json_set_hex(body, "password_hash", h.b, sizeof h.b);
-	s = smimp_json_dump(body);
-	json_decref(body);
-	snprintf(path, sizeof path, "initialize_account/%s", a->path_addr);
-	st = https_client_call(c, path, NULL, s, strlen(s));
-	free(s);
-	if (st != 200) {
+	if (st < 0)
+		fprintf(stderr, "crash-sender: initialize_account: %s\n", err.message);
+	else if (st != 200)
 		complain("initialize_account", c);
-		return -1;
-	}
-	return 0;
+	return st == 200 ? 0 : -1;
 }
 
-/* GET + POST create_session: 0 and the session and token, or -1. */
-static int login(struct https_client *c, const struct account *a, char *session,
-		 size_t cap, struct smimp_token *token)
+/* Logs a in (0, or -1); a refused login, not an outage, is shown. */
+static int login(struct https_client *c, const struct test_account *a, struct test_login *l)
 {
-	struct smimp_signed_hash sh;
-	char path[256], hex[2 * sizeof sh.b + 1], body[512];
-	const char *tok, *sess;
-	json_t *j;
-	int rc = -1;
+	enum test_login_result r = test_session_login(c, base, a, l);
 
-	snprintf(path, sizeof path, "create_session/%s", a->path_addr);
-	if (https_client_call(c, path, NULL, NULL, 0) != 200)
-		return -1;
-	j = https_client_json(c);
-	tok = json_string_value(json_object_get(j, "token"));
-	if (tok == NULL || smimp_hex_decode_str(token->b, sizeof token->b, tok) != SMIMP_OK) {
-		json_decref(j);
-		return -1;
-	}
-	smimp_login_sign(&sh, base, a->address, token, &a->kp.sk);
-	smimp_hex_encode(hex, sizeof hex, sh.b, sizeof sh.b);
-	snprintf(body, sizeof body, "{\"token\":\"%s\",\"signed_hash\":\"%s\"}", tok, hex);
-	json_decref(j);
-	if (https_client_call(c, path, NULL, body, strlen(body)) != 200) {
-		if (c->status != 0 && c->status < 500)
-			complain("POST create_session", c);
-		return -1;
-	}
-	j = https_client_json(c);
-	sess = json_string_value(json_object_get(j, "session"));
-	if (sess != NULL && strlen(sess) < cap) {
-		strcpy(session, sess);
-		rc = 0;
-	}
-	json_decref(j);
-	return rc;
+	if (r == TEST_LOGIN_POST_FAILED && c->status != 0 && c->status < 500)
+		complain("POST create_session", c);
+	return r == TEST_LOGIN_OK ? 0 : -1;
 }
 
 /* ---- load ---- */
@@ -238,10 +155,10 @@ static void count_transient(struct sender *w, struct https_client *c, long st)
 static void *load_thread(void *p)
 {
 	struct sender *w = p;
-	struct account *me = &accts[w->idx % n_accts];
+	const struct test_account *me = &accts[w->idx % n_accts];
 	struct https_client c;
-	struct smimp_token token;
-	char session[160] = "", path[512], fn[1024];
+	struct test_login lg = {.session = ""};
+	char path[512], fn[1024];
 	unsigned seed = 0x9e3779b9u ^ (w->idx * 2654435761u), n = 0;
 	FILE *sent, *keys;
 
@@ -255,7 +172,8 @@ static void *load_thread(void *p)
 	}
 	client_init(&c);
 	while (!stopping()) {
-		struct account *to = &accts[(w->idx + 1 + n % (n_accts - 1)) % n_accts];
+		const struct test_account *to =
+			&accts[(w->idx + 1 + n % (n_accts - 1)) % n_accts];
 		struct smimp_msgkey mk;
 		struct smimp_token nonce;
 		struct smimp_hash lth, prefix;
@@ -263,8 +181,8 @@ static void *load_thread(void *p)
 		struct smimp_error err = {SMIMP_OK, ""};
 		struct smimp_pow_solve_opts opts = {1, NULL, NULL, NULL};
 		struct smimp_pow_proof proof;
-		char pow[SMIMP_POW_STRING_LEN + 1], body[256], keyhex[65];
-		const char *s, *kind;
+		char pow[SMIMP_POW_STRING_LEN + 1], keyhex[65];
+		const char *s;
 		char *send, *b64;
 		size_t size;
 		uint8_t *pt;
@@ -273,18 +191,20 @@ static void *load_thread(void *p)
 		long st;
 		int retried = 0;
 
-		if (session[0] == '\0' &&
-		    login(&c, me, session, sizeof session, &token) != 0) {
-			session[0] = '\0';
+		if (lg.session[0] == '\0' && login(&c, me, &lg) != 0) {
+			lg.session[0] = '\0';
 			count_transient(w, &c, c.status);
 			nap_ms(50);
 			continue;
 		}
-		snprintf(body, sizeof body, "{\"address\":\"%s\"}", to->address);
-		st = https_client_call(&c, "get_message_key", session, body, strlen(body));
+		st = test_session_draw_key(&c, lg.session, to, &mk);
+		if (st == -1) {
+			complain("message key", &c);
+			continue;
+		}
 		if (st != 200) {
 			if (st == 401)
-				session[0] = '\0';
+				lg.session[0] = '\0';
 			else if (!transient(st))
 				complain("get_message_key", &c);
 			if (transient(st))
@@ -292,43 +212,27 @@ static void *load_thread(void *p)
 			nap_ms(50);
 			continue;
 		}
-		j = https_client_json(&c);
-		if (j == NULL || smimp_msgkey_from_json(&mk, json_object_get(j, "message_key"),
-							&err) != SMIMP_OK) {
-			json_decref(j);
-			complain("message key", &c);
-			continue;
-		}
-		kind = json_string_value(json_object_get(json_object_get(j, "message_key"), "kind"));
 		smimp_hex_encode(keyhex, sizeof keyhex, mk.key.b, sizeof mk.key.b);
 		fprintf(keys, "%s %s %s %s\n", to->address, me->address,
-			kind ? kind : "?", keyhex);
+			smimp_msgkey_kind_name(mk.kind), keyhex);
 		fflush(keys);
-		if (kind != NULL && strcmp(kind, "ephemeral") == 0)
+		if (mk.kind == SMIMP_MSGKEY_EPHEMERAL)
 			w->eph++;
 		else
 			w->noneph++;
-		json_decref(j);
 		n++;
-		snprintf(path, sizeof path, "get_pow_params/%s/email", to->path_addr);
-		st = https_client_call(&c, path, session, NULL, 0);
+		st = test_session_pow_params(&c, lg.session, to, &nonce, &zb);
+		if (st == -1)
+			continue;
 		if (st != 200) {
 			if (st == 401)
-				session[0] = '\0';
+				lg.session[0] = '\0';
 			else if (!transient(st))
 				complain("get_pow_params", &c);
 			if (transient(st))
 				count_transient(w, &c, st);
 			continue;
 		}
-		j = https_client_json(&c);
-		s = json_string_value(json_object_get(j, "nonce"));
-		zb = (unsigned)json_integer_value(json_object_get(j, "zero_bits"));
-		if (s == NULL || smimp_hex_decode_str(nonce.b, sizeof nonce.b, s) != SMIMP_OK) {
-			json_decref(j);
-			continue;
-		}
-		json_decref(j);
 		/* 16 bytes to 6 KiB of varying content */
 		size = 16 + rand_r(&seed) % 6144;
 		pt = malloc(size);
@@ -336,7 +240,7 @@ static void *load_thread(void *p)
 			exit(1);
 		for (size_t i = 0; i < size; i++)
 			pt[i] = (uint8_t)rand_r(&seed);
-		smimp_login_token_hash(&lth, &token);
+		smimp_login_token_hash(&lth, &lg.token);
 		if (smimp_envelope_encrypt(&env, to->address, me->address, "email",
 					   &mk.key, NULL, pt, size, &me->kp.sk, &lth,
 					   &err) != SMIMP_OK) {
@@ -358,7 +262,7 @@ static void *load_thread(void *p)
 		/* A lost answer: retry the identical body in the same session
 		 * (for up to about a minute: the server restarts meanwhile). */
 		for (long attempt = 0;; attempt++) {
-			st = https_client_call(&c, path, session, send, strlen(send));
+			st = https_client_call(&c, path, lg.session, send, strlen(send));
 			if (!transient(st))
 				break;
 			count_transient(w, &c, st);
@@ -393,7 +297,7 @@ static void *load_thread(void *p)
 			w->refused++;
 			complain("send_message", &c);
 			if (st == 401)
-				session[0] = '\0';
+				lg.session[0] = '\0';
 		}
 		free(send);
 	}
@@ -525,12 +429,12 @@ static int cmd_verify(const char *dir)
 		return 2;
 	client_init(&c);
 	for (unsigned a = 0; a < n_accts; a++) {
-		struct smimp_token token;
-		char session[160], path[512], after[256] = "";
+		struct test_login lg;
+		char path[512], after[256] = "";
 		char **ids = NULL;
 		size_t n_ids = 0, cap_ids = 0;
 
-		if (login(&c, &accts[a], session, sizeof session, &token) != 0) {
+		if (login(&c, &accts[a], &lg) != 0) {
 			fprintf(stderr, "verify: cannot log in as %s\n", accts[a].address);
 			return 1;
 		}
@@ -541,7 +445,7 @@ static int cmd_verify(const char *dir)
 
 			snprintf(path, sizeof path, "folder/email?limit=1000%s%s",
 				 after[0] ? "&after=" : "", after);
-			if (read_call(&c, path, session) != 200) {
+			if (read_call(&c, path, lg.session) != 200) {
 				complain("folder listing", &c);
 				bad++;
 				break;
@@ -588,7 +492,7 @@ static int cmd_verify(const char *dir)
 				unlisted++;
 			}
 			snprintf(path, sizeof path, "message/%s/false", x->mid);
-			if (read_call(&c, path, session) != 200) {
+			if (read_call(&c, path, lg.session) != 200) {
 				fprintf(stderr, "verify: LOST message %s to %s (answered 200, "
 					"retried %d): GET %ld %.200s\n", x->mid, x->recipient,
 					x->retried, c.status, c.body);
@@ -630,7 +534,7 @@ static int cmd_verify(const char *dir)
 			free(ids[i]);
 		free(ids);
 		snprintf(path, sizeof path, "destroy_session");
-		https_client_call(&c, path, session, "{}", 2);
+		https_client_call(&c, path, lg.session, "{}", 2);
 	}
 	https_client_free(&c);
 	/* the same message_id answered twice (two 200s naming one id) is
@@ -673,14 +577,6 @@ static int cmd_verify(const char *dir)
 
 /* ---- probe: time a public call ---- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* probe ADDRESS SECONDS: GET get_user/ADDRESS/public_key in a loop on one
  * keep-alive connection; prints the count, the failures and the slowest. */
 static int cmd_probe(const char *address, double seconds)
@@ -688,7 +584,7 @@ static int cmd_probe(const char *address, double seconds)
 	struct https_client c;
 	char path[512];
 	const char *h = strchr(address, '#');
-	double end = now_s() + seconds, worst = 0, sum = 0;
+	double end = test_now_s() + seconds, worst = 0, sum = 0;
 	long n = 0, bad = 0;
 
 	if (h == NULL)
@@ -696,12 +592,12 @@ static int cmd_probe(const char *address, double seconds)
 	snprintf(path, sizeof path, "get_user/%.*s%%23%s/public_key",
 		 (int)(h - address), address, h + 1);
 	client_init(&c);
-	while (now_s() < end) {
-		double t0 = now_s(), dt;
+	while (test_now_s() < end) {
+		double t0 = test_now_s(), dt;
 
 		if (https_client_call(&c, path, NULL, NULL, 0) != 200)
 			bad++;
-		dt = now_s() - t0;
+		dt = test_now_s() - t0;
 		sum += dt;
 		if (dt > worst)
 			worst = dt;
@@ -714,39 +610,12 @@ static int cmd_probe(const char *address, double seconds)
 	return bad == 0 ? 0 : 1;
 }
 
-/* ACCOUNTS FILE: "ADDRESS PASSWORD" lines (password "-" once initialized). */
-static int load_accounts(const char *file)
-{
-	FILE *f = fopen(file, "r");
-	char a[128], pw[128];
-
-	if (f == NULL) {
-		perror(file);
-		return -1;
-	}
-	while (n_accts < MAX_ACCOUNTS && fscanf(f, "%127s %127s", a, pw) == 2) {
-		struct account *x = &accts[n_accts];
-		char *hash = strchr(a, '#');
-
-		if (hash == NULL)
-			return -1;
-		strcpy(x->address, a);
-		strcpy(x->password, pw);
-		snprintf(x->path_addr, sizeof x->path_addr, "%.*s%%23%s",
-			 (int)(hash - a), a, hash + 1);
-		seed_keypair(&x->kp, n_accts);
-		n_accts++;
-	}
-	fclose(f);
-	return n_accts >= 2 ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
 	const char *b = getenv("CS_BASE");
 	char host[256];
 	unsigned port;
-	int rc = 2;
+	int n, rc = 2;
 
 	cacert = getenv("CS_CACERT");
 	if (argc < 3 || b == NULL || cacert == NULL ||
@@ -762,10 +631,14 @@ int main(int argc, char **argv)
 	snprintf(connect_to, sizeof connect_to, "%s:%u:127.0.0.1:%u", host, port, port);
 	if (strcmp(argv[1], "probe") == 0 && argc == 4)
 		return cmd_probe(argv[2], atof(argv[3]));
-	if (load_accounts(argv[2]) != 0) {
+	/* ACCOUNTS: "ADDRESS PASSWORD" lines (password "-" once initialized) */
+	n = test_accounts_load(argv[2], MAX_ACCOUNTS, &accts);
+	if (n < 2) {
 		fprintf(stderr, "crash-sender: need at least 2 accounts in %s\n", argv[2]);
+		free(accts);
 		return 2;
 	}
+	n_accts = (unsigned)n;
 	if (strcmp(argv[1], "init") == 0 && argc == 4) {
 		struct https_client c;
 
@@ -786,6 +659,7 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "crash-sender: bad command line\n");
 	}
+	free(accts);
 	curl_global_cleanup();
 	return rc;
 }
