@@ -100,25 +100,37 @@ rc=$?
 rc2=$?
 set -e
 [[ $rc -eq 78 ]] && pass "missing config is 78" || fail "missing config: exit $rc"
+[[ $rc2 -eq 64 ]] && pass "unknown command is 64" || fail "unknown command: exit $rc2"
+"$SMIMPD" --help | grep -q 'account add LOCAL\[#DOMAIN\]' && pass "--help" || fail "--help"
+"$SMIMPD" --version | grep -q '^smimpd ' && pass "--version" || fail "--version"
 
 # ---- smimpd check ------------------------------------------------------
 # The test certificate names a.test for 2 days: ok, with a warning.
 set +e
 "$SMIMPD" --config good.conf check >check.out 2>check.err
-rc=$?
+rc_check=$?
 set -e
-[[ $rc -eq 0 ]] && grep -q 'names a.test, valid until' check.out &&
+[[ $rc_check -eq 0 ]] && grep -q 'names a.test, valid until' check.out &&
 	grep -qE 'expires in [12] days' check.err &&
 	pass "check: certificate ok for a.test, expiry warned" ||
-	fail "check: exit $rc: $(cat check.out check.err)"
-[[ ! -e smimpd.db ]] && pass "check opens no database" || fail "check created the database"
+	fail "check: exit $rc_check: $(cat check.out check.err)"
+# A database that cannot be opened (a directory) stops account list, not check.
+sed "s|^database = .*|database = sqlite:$TMP|" good.conf > nodb.conf
+set +e
+"$SMIMPD" --config nodb.conf check >/dev/null 2>&1
+rc_check=$?
+"$SMIMPD" --config nodb.conf account list >/dev/null 2>&1
+rc_list=$?
+set -e
+[[ $rc_check -eq 0 && $rc_list -eq 69 ]] && pass "check opens no database" ||
+	fail "unusable database: check exit $rc_check, account list exit $rc_list"
 check_refused() { # WHAT CONF WANT
 	set +e
 	"$SMIMPD" --config "$2" check >/dev/null 2>check.err
-	rc=$?
+	rc_check=$?
 	set -e
-	[[ $rc -eq 78 ]] && grep -qF "$3" check.err && pass "check refuses $1" ||
-		fail "check with $1: exit $rc: $(cat check.err)"
+	[[ $rc_check -eq 78 ]] && grep -qF "$3" check.err && pass "check refuses $1" ||
+		fail "check with $1: exit $rc_check: $(cat check.err)"
 }
 sed 's|^public_url = .*|public_url = https://c.test/|' good.conf > host.conf
 check_refused "a certificate not naming public_url's host" host.conf "does not name c.test"
@@ -128,9 +140,6 @@ sed "s|^tls_key = .*|tls_key = $TMP/other.key|" good.conf > key.conf
 check_refused "a key of another certificate" key.conf "not a usable certificate and key"
 grep -v '^tls_cert' good.conf > nocert.conf
 check_refused "a configuration without tls_cert" nocert.conf "needs tls_cert and tls_key"
-[[ $rc2 -eq 64 ]] && pass "unknown command is 64" || fail "unknown command: exit $rc2"
-"$SMIMPD" --help | grep -q 'account add LOCAL\[#DOMAIN\]' && pass "--help" || fail "--help"
-"$SMIMPD" --version | grep -q '^smimpd ' && pass "--version" || fail "--version"
 
 # ---- account commands --------------------------------------------------
 pw=$("$SMIMPD" --config good.conf account add alice#a.test 2>add.err)
