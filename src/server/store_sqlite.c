@@ -87,18 +87,26 @@ enum smd_store_rc smd_sq_step_done(struct conn *c, sqlite3_stmt *s,
 		      what);
 }
 
-/* Column col of s's row as a backend-neutral value (store_rows.h). The
- * type first, the integer before the bytes: sqlite3_column_int64 leaves
- * the value as it is, sqlite3_column_blob may convert it, and its pointer
- * stays valid as long as nothing converts it again. */
-static struct smd_val sq_val(sqlite3_stmt *s, int col)
+/* Column col of s's row (of ncols) as a backend-neutral value
+ * (store_rows.h). A number is read as a number only: asking for its bytes
+ * would make SQLite format it as text (an allocation per column), and no
+ * converter reads a number's bytes (PostgreSQL's are binary anyway). For
+ * text and blobs the integer comes before the bytes: sqlite3_column_int64
+ * leaves the value as it is, sqlite3_column_blob may convert it, and its
+ * pointer stays valid as long as nothing converts it again. */
+static struct smd_val sq_val(sqlite3_stmt *s, int col, int ncols)
 {
 	struct smd_val v = {.null = true};
+	int type;
 
-	if (col >= sqlite3_column_count(s) || sqlite3_column_type(s, col) == SQLITE_NULL)
+	if (col >= ncols || (type = sqlite3_column_type(s, col)) == SQLITE_NULL)
 		return v;
 	v.null = false;
 	v.i = sqlite3_column_int64(s, col);
+	if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+		v.p = "";
+		return v;
+	}
 	v.p = sqlite3_column_blob(s, col);
 	v.n = (size_t)sqlite3_column_bytes(s, col);
 	if (v.p == NULL)
@@ -108,20 +116,22 @@ static struct smd_val sq_val(sqlite3_stmt *s, int col)
 
 void smd_sq_cols(sqlite3_stmt *s, struct smd_row *out)
 {
+	int ncols = sqlite3_column_count(s);
+
 	for (int i = 0; i < SMD_ROW_COLS; i++)
-		out->col[i] = sq_val(s, i);
+		out->col[i] = sq_val(s, i, ncols);
 }
 
 bool smd_col_blob(sqlite3_stmt *s, int col, void *out, size_t len)
 {
-	struct smd_val v = sq_val(s, col);
+	struct smd_val v = sq_val(s, col, sqlite3_column_count(s));
 
 	return smd_val_blob(&v, out, len);
 }
 
 void smd_col_text(sqlite3_stmt *s, int col, char *out, size_t size)
 {
-	struct smd_val v = sq_val(s, col);
+	struct smd_val v = sq_val(s, col, sqlite3_column_count(s));
 
 	smd_val_text(&v, out, size);
 }
