@@ -182,7 +182,7 @@ enum smimp_err smd_policy_admit(const struct smd_request *req,
 
 	pthread_once(&once, setup);
 	*retry_after = 0;
-	if (req->client_addr != NULL &&
+	if (c->rate_per_address > 0 && req->client_addr != NULL &&
 	    smd_rate_client(req->client_addr, (unsigned)c->rate_ipv6_prefix, client,
 			    &loopback) &&
 	    (c->rate_limit_loopback || !loopback))
