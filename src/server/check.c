@@ -6,7 +6,8 @@
 #include "smimp/discovery.h"
 #include "tls.h"
 
-/* The certificate and key for the host of public_url; 0 or -1 (said). */
+/* The certificate and key (both configured: main.c checks) for the host
+ * of public_url; 0 or -1 (said). */
 static int check_tls(const struct smd_config *cfg, time_t now)
 {
 	struct smimp_error err = {SMIMP_OK, ""};
@@ -16,11 +17,6 @@ static int check_tls(const struct smd_config *cfg, time_t now)
 	long days;
 	char until[32];
 
-	if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
-		fprintf(stderr, "smimpd: %s: serve needs tls_cert and tls_key\n",
-			cfg->path);
-		return -1;
-	}
 	if (smimp_discovery_split_base_url(&url, cfg->public_url, &err) != SMIMP_OK) {
 		fprintf(stderr, "smimpd: %s: public_url: %s\n", cfg->path,
 			err.message);

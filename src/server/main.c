@@ -108,17 +108,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "smimpd: %s\n", err.message);
 		return SMD_EXIT_CONFIG_ERR;
 	}
-	if (strcmp(argv[i], "check") == 0) {
-		rc = smd_check(cfg, time(NULL));
-		smd_config_free(cfg);
-		return rc;
-	}
-	if (strcmp(argv[i], "serve") == 0 &&
+	if (strcmp(argv[i], "account") != 0 &&
 	    (cfg->tls_cert == NULL || cfg->tls_key == NULL)) {
 		fprintf(stderr, "smimpd: %s: serve needs tls_cert and tls_key\n",
 			cfg->path);
 		smd_config_free(cfg);
 		return SMD_EXIT_CONFIG_ERR;
+	}
+	if (strcmp(argv[i], "check") == 0) {
+		rc = smd_check(cfg, time(NULL));
+		smd_config_free(cfg);
+		return rc;
 	}
 	if (smd_db_open(&db, cfg->database, &err) != SMIMP_OK) {
 		fprintf(stderr, "smimpd: %s\n", err.message);
